@@ -1,0 +1,74 @@
+"""Every error tansiq raises on purpose, each with the HTTP status it maps to.
+
+    TansiqError (500)
+    ├── InvalidInput (400)            a client's value is wrong: a filter, a date, a pcode
+    │   └── ImportRejected (422)      an import file failed validation; nothing was stored
+    ├── NotFound (404)                no such object, or one the caller may not see
+    ├── StoreNotReady (503)           the database is missing or not migrated: run `tansiq init`
+    └── ReferenceDataError (500)      shipped geography is missing or damaged
+
+The API renders all of them as application/problem+json in one handler (tansiq.api.problems);
+the CLI prints the message and exits 1. A forbidden object raises NotFound, exactly like a
+missing one, so that an error never reveals what exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class TansiqError(Exception):
+    """Base of tansiq's own errors."""
+
+    status = 500
+    title = "Internal error"
+
+
+class InvalidInput(TansiqError):
+    status = 400
+    title = "Invalid input"
+
+
+class NotFound(TansiqError):
+    status = 404
+    title = "Not found"
+
+
+class StoreNotReady(TansiqError):
+    status = 503
+    title = "Database not initialised"
+
+
+class ReferenceDataError(TansiqError):
+    status = 500
+    title = "Reference data unavailable"
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """One rejected input row: where it is and what is wrong with it."""
+
+    line: int
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.field}: {self.reason}"
+
+
+class ImportRejected(InvalidInput):
+    """A file failed validation and was rejected whole; the database is unchanged."""
+
+    status = 422
+    title = "Import rejected"
+
+    def __init__(self, path: str, errors: Sequence[RowError], total: int) -> None:
+        self.path = path
+        self.errors = list(errors)
+        self.total = total
+        shown = "\n".join(f"  {e}" for e in self.errors)
+        more = f"\n  ... and {total - len(self.errors)} more" if total > len(self.errors) else ""
+        super().__init__(
+            f"{path}: rejected, {total} invalid row(s); nothing was stored.\n{shown}{more}"
+        )

@@ -1,0 +1,44 @@
+"""The one Settings object: built once at the entry point (CLI or app factory) and passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DB_FILE = "tansiq.db"
+
+
+def sqlite_url(path: Path | str) -> str:
+    """The SQLAlchemy URL of a SQLite file."""
+    return f"sqlite:///{Path(path).expanduser().resolve()}"
+
+
+class Settings(BaseSettings):
+    """Node settings, read from `TANSIQ_*` environment variables and CLI options."""
+
+    model_config = SettingsConfigDict(env_prefix="TANSIQ_", extra="ignore")
+
+    db: str = Field(
+        default_factory=lambda: sqlite_url(DEFAULT_DB_FILE),
+        description="Database URL: a SQLite file (default) or postgresql+psycopg://...",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `tansiq serve` listens on.")
+    port: int = Field(default=8000, ge=0, le=65535, description="Port `tansiq serve` listens on.")
+    import_batch_rows: int = Field(
+        default=20_000, ge=1, description="Rows validated, located and written per batch on import."
+    )
+    max_reported_errors: int = Field(
+        default=20, ge=1, description="How many rejected rows an import names in its error message."
+    )
+    max_outside_km: float = Field(
+        default=25.0, ge=0, description="How far outside Iraq an event may lie and still be valid."
+    )
+    incidents_page_limit: int = Field(
+        default=50_000, ge=1, description="Most incidents one HTTP response carries."
+    )
+
+    def with_db(self, db: str | None) -> Settings:
+        """A copy with the database URL replaced (a CLI `--db` option), or self."""
+        return self.model_copy(update={"db": db}) if db else self

@@ -1,0 +1,1 @@
+"""Persistence: one schema for SQLite and PostgreSQL (SQLAlchemy Core + Alembic)."""
