@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import astuple, dataclass
 from datetime import date
+
+from tansiq.domain.areas import AreaLevel
+from tansiq.errors import InvalidInput
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,3 +64,39 @@ class ImportSummary:
             "unchanged": self.unchanged,
             "rejected": self.rejected,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentFilter:
+    """Which incidents a viewer asks for. Dates are inclusive; `area` is a COD pcode."""
+
+    area: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    disputed_only: bool = False
+
+    def __post_init__(self) -> None:
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise InvalidInput(
+                f"the date range is empty: from {self.date_from} is after to {self.date_to}"
+            )
+        if self.area is not None:
+            pcode_level(self.area)
+
+
+_PCODE = re.compile(r"IQG\d{2}(?:Q\d{2}(?:N\d{2})?)?")
+
+
+def pcode_level(pcode: str) -> AreaLevel:
+    """The COD level of a pcode from its shape (IQG13, IQG13Q04, IQG13Q04N01)."""
+    if not _PCODE.fullmatch(pcode):
+        raise InvalidInput(f"not an area pcode: {pcode!r} (expected e.g. IQG13 or IQG13Q04)")
+    return AreaLevel(1 + pcode[3:].count("Q") + pcode[3:].count("N"))
+
+
+def parse_day(value: str, name: str) -> date:
+    """A YYYY-MM-DD date from a user, or InvalidInput naming the parameter."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"{name}: not a date (YYYY-MM-DD): {value[:40]!r}") from None

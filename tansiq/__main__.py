@@ -1,0 +1,5 @@
+"""`python -m tansiq` runs the command line."""
+
+from tansiq.cli import main
+
+main()

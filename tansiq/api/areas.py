@@ -1,0 +1,59 @@
+"""Area routes: the area list, map layers of the shipped geography, and point lookup."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from functools import cache
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy.engine import Connection
+
+from tansiq.api.deps import read_conn
+from tansiq.domain.areas import AreaLevel
+from tansiq.geo.locator import AreaLocator
+from tansiq.geo.reference import feature_collection
+from tansiq.store.areas import list_areas
+
+router = APIRouter(tags=["areas"])
+
+
+@router.get("/api/areas")
+def areas(
+    conn: Annotated[Connection, Depends(read_conn)],
+    level: Annotated[AreaLevel | None, Query(description="1, 2 or 3")] = None,
+    disputed: Annotated[bool, Query(description="only disputed areas")] = False,
+) -> list[dict[str, Any]]:
+    """Governorates, districts and sub-districts with English and Arabic names and flags."""
+    return [
+        {**asdict(a), "level": int(a.level)}
+        for a in list_areas(conn, level=level, disputed_only=disputed)
+    ]
+
+
+@cache
+def _layer(name: str) -> bytes:
+    return orjson.dumps(feature_collection(name))
+
+
+@router.get("/api/layers/{name}", response_class=Response)
+def layer(name: str) -> Response:
+    """A GeoJSON layer of the shipped geography: adm1, adm2, adm3, disputed,
+    kurdistan-region, syria-border or neighbours."""
+    return Response(
+        _layer(name),
+        media_type="application/geo+json",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
+@router.get("/api/locate")
+def locate(
+    request: Request,
+    lat: Annotated[float, Query(ge=-90, le=90)],
+    lon: Annotated[float, Query(ge=-180, le=180)],
+) -> dict[str, Any]:
+    """The sub-district, district and governorate of a point, and its three flags."""
+    locator: AreaLocator = request.app.state.locator
+    return asdict(locator.locate(lat, lon))

@@ -1,0 +1,300 @@
+"""The command line: thin commands that parse options, call the layers below and print."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import orjson
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from tansiq.domain.areas import Area, AreaLevel
+from tansiq.domain.incidents import IncidentFilter
+from tansiq.errors import TansiqError
+from tansiq.exports import geojson_bytes, incident_record, json_bytes, write_csv
+from tansiq.geo.locator import AreaLocator
+from tansiq.geo.reference import areas as shipped_areas
+from tansiq.importing import ImportRequest, Source, import_file
+from tansiq.settings import Settings, sqlite_url
+from tansiq.store import migrate
+from tansiq.store.areas import list_areas, load_areas
+from tansiq.store.database import create_db_engine, reading, require_schema, writing
+from tansiq.store.incidents import find_incidents
+
+app = typer.Typer(
+    help="tansiq: joint security coordination node.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+import_app = typer.Typer(help="Import incident datasets (UCDP GED, ACLED).", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+
+err = Console(stderr=True)
+DEMO_EVENTS = Path(__file__).parent / "data" / "events" / "ucdp_ged_irq_hdx_1989_2017.csv"
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db", help="Database URL (default: TANSIQ_DB or ./tansiq.db).", show_default=False
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print a machine-readable summary.")]
+
+
+def _settings(db: str | None) -> Settings:
+    return Settings().with_db(db)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _print_json(value: Any) -> None:
+    sys.stdout.write(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+@app.command()
+def init(db: DbOption = None, json: JsonOption = False) -> None:
+    """Create or upgrade the database and load the reference geography (idempotent)."""
+    settings = _settings(db)
+    summary = _init(settings)
+    if json:
+        _print_json(summary)
+    else:
+        err.print(f"database ready at schema {summary['schema']} with {summary['areas']} areas")
+
+
+def _init(settings: Settings) -> dict[str, Any]:
+    engine = create_db_engine(settings.db)
+    before, after = migrate.upgrade(engine)
+    with writing(engine) as conn:
+        count = load_areas(conn, shipped_areas())
+    engine.dispose()
+    return {"schema": after, "previous_schema": before, "areas": count}
+
+
+def _run_import(path: Path, source: Source, skip_invalid: bool, db: str | None, json: bool) -> None:
+    settings = _settings(db)
+    engine = create_db_engine(settings.db)
+    request = ImportRequest(path=path, source=source, skip_invalid=skip_invalid)
+    with _progress(f"importing {path.name}") as advance:
+        summary = import_file(engine, request, settings, AreaLocator.from_shipped(), _now, advance)
+    engine.dispose()
+    if json:
+        _print_json(summary.as_dict())
+    else:
+        s = summary
+        err.print(
+            f"{path.name}: read {s.read}, imported {s.imported}, updated {s.updated}, "
+            f"unchanged {s.unchanged}, rejected {s.rejected}"
+        )
+    if summary.rejected:
+        err.print(f"rejected rows and reasons written to {path}.rejected.csv")
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Callable[[int], None]]:
+    """A rows-so-far spinner on a terminal's stderr; silent when stderr is not a terminal."""
+    columns = (SpinnerColumn(), TextColumn("{task.description}: {task.completed:,} rows"))
+    with Progress(*columns, TimeElapsedColumn(), console=err, transient=True) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda rows: bar.update(task, completed=rows)
+
+
+PathArg = Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)]
+SkipOption = Annotated[
+    bool,
+    typer.Option(
+        "--skip-invalid", help="Import valid rows; write rejected ones to PATH.rejected.csv."
+    ),
+]
+
+
+@import_app.command("ucdp")
+def import_ucdp(
+    path: PathArg, skip_invalid: SkipOption = False, db: DbOption = None, json: JsonOption = False
+) -> None:
+    """Import a UCDP GED CSV (with or without its HXL tag row)."""
+    _run_import(path, "ucdp", skip_invalid, db, json)
+
+
+@import_app.command("acled")
+def import_acled(
+    path: PathArg, skip_invalid: SkipOption = False, db: DbOption = None, json: JsonOption = False
+) -> None:
+    """Import an ACLED CSV export."""
+    _run_import(path, "acled", skip_invalid, db, json)
+
+
+class OutputFormat(StrEnum):
+    json = "json"
+    geojson = "geojson"
+    csv = "csv"
+
+
+@app.command()
+def incidents(
+    area: Annotated[str | None, typer.Option(help="COD pcode of any level, e.g. IQG13Q04.")] = None,
+    date_from: Annotated[
+        datetime | None, typer.Option("--from", formats=["%Y-%m-%d"], help="First day.")
+    ] = None,
+    date_to: Annotated[
+        datetime | None, typer.Option("--to", formats=["%Y-%m-%d"], help="Last day.")
+    ] = None,
+    disputed: Annotated[bool, typer.Option("--disputed", help="Only disputed areas.")] = False,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help="Output format.")
+    ] = OutputFormat.json,
+    db: DbOption = None,
+) -> None:
+    """List incidents, oldest first, as JSON, GeoJSON or CSV on stdout."""
+    filt = IncidentFilter(area, _day(date_from), _day(date_to), disputed)
+    engine = create_db_engine(_settings(db).db)
+    with reading(engine) as conn:
+        require_schema(conn)
+        records = (incident_record(r) for r in find_incidents(conn, filt))
+        if output is OutputFormat.csv:
+            write_csv(records, sys.stdout)
+        elif output is OutputFormat.geojson:
+            sys.stdout.write(geojson_bytes(records).decode() + "\n")
+        else:
+            sys.stdout.write(json_bytes(records).decode() + "\n")
+    engine.dispose()
+
+
+def _day(value: datetime | None) -> date | None:
+    return value.date() if value else None
+
+
+@app.command()
+def areas(
+    level: Annotated[int | None, typer.Option(min=1, max=3, help="1, 2 or 3.")] = None,
+    disputed: Annotated[bool, typer.Option("--disputed", help="Only disputed areas.")] = False,
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """List governorates (1), districts (2) and sub-districts (3) with their flags."""
+    engine = create_db_engine(_settings(db).db)
+    with reading(engine) as conn:
+        require_schema(conn)
+        found = list_areas(conn, AreaLevel(level) if level else None, disputed)
+    engine.dispose()
+    if json:
+        _print_json([_area_json(a) for a in found])
+        return
+    table = Table("pcode", "level", "English", "Arabic", "disputed", "KRI", "Syria border")
+    for a in found:
+        table.add_row(
+            a.pcode,
+            str(int(a.level)),
+            a.name_en,
+            a.name_ar,
+            _yes(a.disputed),
+            _yes(a.kurdistan_region),
+            _yes(a.syria_border_district),
+        )
+    Console().print(table)
+
+
+def _area_json(area: Area) -> dict[str, Any]:
+    return {**asdict(area), "level": int(area.level)}
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else ""
+
+
+@app.command()
+def locate(
+    lat: Annotated[float, typer.Argument(min=-90, max=90, help="Latitude (WGS84).")],
+    lon: Annotated[float, typer.Argument(min=-180, max=180, help="Longitude (WGS84).")],
+    json: JsonOption = False,
+) -> None:
+    """The sub-district, district and governorate of a point, in English and Arabic."""
+    placement = AreaLocator.from_shipped().locate(lat, lon)
+    if json:
+        _print_json(asdict(placement))
+        return
+    p = placement
+    console = Console()
+    for level, (pcode, en, ar) in enumerate(
+        (
+            (p.adm1_pcode, p.adm1_en, p.adm1_ar),
+            (p.adm2_pcode, p.adm2_en, p.adm2_ar),
+            (p.adm3_pcode, p.adm3_en, p.adm3_ar),
+        ),
+        start=1,
+    ):
+        console.print(f"adm{level}  {pcode:<12} {en} / {ar}")
+    console.print(
+        f"disputed={p.disputed} kurdistan_region={p.kurdistan_region} "
+        f"syria_border_district={p.syria_border_district} outside_km={p.outside_km:.1f}"
+    )
+
+
+HostOption = Annotated[str | None, typer.Option(help="Address to listen on (default 127.0.0.1).")]
+PortOption = Annotated[int | None, typer.Option(help="Port to listen on (default 8000).")]
+
+
+@app.command()
+def serve(db: DbOption = None, host: HostOption = None, port: PortOption = None) -> None:
+    """Serve the web app and the HTTP API."""
+    settings = _settings(db)
+    settings = settings.model_copy(update={k: v for k, v in (("host", host), ("port", port)) if v})
+    _serve(settings)
+
+
+def _serve(settings: Settings) -> None:
+    import uvicorn
+
+    from tansiq.api.app import create_app
+
+    application = create_app(settings)
+    err.print(f"tansiq serving on http://{settings.host}:{settings.port}/")
+    uvicorn.run(application, host=settings.host, port=settings.port, log_level="warning")
+
+
+@app.command()
+def demo(
+    file: Annotated[Path, typer.Option(help="SQLite file for the demo (recreated).")] = Path(
+        "tansiq-demo.db"
+    ),
+    host: HostOption = None,
+    port: PortOption = None,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Build the database only.")] = False,
+) -> None:
+    """Build a fresh demo database from the shipped UCDP events and serve it."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{file}{suffix}").unlink(missing_ok=True)
+    settings = Settings(db=sqlite_url(file))
+    settings = settings.model_copy(update={k: v for k, v in (("host", host), ("port", port)) if v})
+    _init(settings)
+    _run_import(DEMO_EVENTS, "ucdp", False, settings.db, False)
+    if not no_serve:
+        _serve(settings)
+
+
+def main() -> None:
+    """Entry point: typed errors become a one-line message and exit code 1."""
+    try:
+        code = app(standalone_mode=False)
+    except TansiqError as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False)
+        sys.exit(1)
+    except click.exceptions.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)

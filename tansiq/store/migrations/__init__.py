@@ -1,0 +1,1 @@
+"""Alembic migrations of the tansiq schema (applied by `tansiq init`)."""

@@ -1,0 +1,69 @@
+"""Factories for test data: real-looking rows built from real places, overridable per test."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from tansiq.domain.incidents import IncidentDraft
+from tansiq.store.schema import INCIDENT_WRITE_COLUMNS
+
+# Kirkuk city: sub-district IQG13Q04N01? — the store does not re-check pcodes, the importer does.
+KIRKUK = {"latitude": 35.468, "longitude": 44.392, "adm1_pcode": "IQG13", "adm2_pcode": "IQG13Q04"}
+
+
+def make_draft(**overrides: Any) -> IncidentDraft:
+    values: dict[str, Any] = {
+        "source": "ucdp",
+        "source_id": "1",
+        "line": 3,
+        "date_start": date(2017, 5, 1),
+        "date_end": date(2017, 5, 1),
+        "latitude": KIRKUK["latitude"],
+        "longitude": KIRKUK["longitude"],
+        "precision": 1,
+        "place": "Kirkuk town",
+        "incident_type": "state-based",
+        "sub_type": "Government of Iraq - IS",
+        "actor1": "Government of Iraq",
+        "actor2": "IS",
+        "fatalities": 3,
+        "headline": "Clash near Kirkuk",
+        "source_detail": "Agence France Presse",
+    }
+    values.update(overrides)
+    return IncidentDraft(**values)
+
+
+def make_row(**overrides: Any) -> dict[str, Any]:
+    """A row as an importer hands it to the store (the INCIDENT_WRITE_COLUMNS keys)."""
+    draft_fields = {k: v for k, v in overrides.items() if k in IncidentDraft.__slots__}
+    draft = make_draft(**draft_fields)
+    row: dict[str, Any] = {
+        "source": draft.source,
+        "source_id": draft.source_id,
+        "date_start": draft.date_start,
+        "date_end": draft.date_end,
+        "latitude": draft.latitude,
+        "longitude": draft.longitude,
+        "precision": draft.precision,
+        "place": draft.place,
+        "incident_type": draft.incident_type,
+        "sub_type": draft.sub_type,
+        "actor1": draft.actor1,
+        "actor2": draft.actor2,
+        "fatalities": draft.fatalities,
+        "headline": draft.headline,
+        "source_detail": draft.source_detail,
+        "adm1_pcode": KIRKUK["adm1_pcode"],
+        "adm2_pcode": KIRKUK["adm2_pcode"],
+        "adm3_pcode": "IQG13Q04N01",
+        "disputed": True,
+        "kurdistan_region": False,
+        "syria_border_district": False,
+        "outside_km": 0.0,
+        "content_hash": draft.content_hash(),
+    }
+    row.update({k: v for k, v in overrides.items() if k not in IncidentDraft.__slots__})
+    assert set(row) == set(INCIDENT_WRITE_COLUMNS)
+    return row
