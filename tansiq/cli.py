@@ -11,7 +11,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import orjson
 import typer
 from rich.console import Console
@@ -27,7 +26,7 @@ from tansiq.geo.reference import areas as shipped_areas
 from tansiq.importing import ImportRequest, Source, import_file
 from tansiq.settings import Settings, sqlite_url
 from tansiq.store import migrate
-from tansiq.store.areas import list_areas, load_areas
+from tansiq.store.areas import list_areas, load_areas, require_area
 from tansiq.store.database import create_db_engine, reading, require_schema, writing
 from tansiq.store.incidents import find_incidents
 
@@ -163,6 +162,7 @@ def incidents(
     engine = create_db_engine(_settings(db).db)
     with reading(engine) as conn:
         require_schema(conn)
+        require_area(conn, filt.area)
         records = (incident_record(r) for r in find_incidents(conn, filt))
         if output is OutputFormat.csv:
             write_csv(records, sys.stdout)
@@ -286,15 +286,12 @@ def demo(
 
 
 def main() -> None:
-    """Entry point: typed errors become a one-line message and exit code 1."""
+    """Entry point: typed errors become a one-line message and exit code 1.
+
+    Usage errors (bad options, missing files) are typer's own: a message and exit code 2.
+    """
     try:
-        code = app(standalone_mode=False)
+        app()
     except TansiqError as exc:
         err.print(f"error: {exc}", markup=False, highlight=False)
         sys.exit(1)
-    except click.exceptions.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        sys.exit(1)
-    sys.exit(code if isinstance(code, int) else 0)

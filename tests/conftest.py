@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from tansiq.geo.locator import AreaLocator
 from tansiq.settings import Settings, sqlite_url
 from tansiq.store import migrate
 from tansiq.store.database import create_db_engine
@@ -73,6 +74,7 @@ def settings(db_url: str) -> Settings:
 def engine(db_url: str) -> Iterator[Engine]:
     """A migrated database with the shipped areas loaded."""
     from tansiq.geo.reference import areas
+
     from tansiq.store.areas import load_areas
     from tansiq.store.database import writing
 
@@ -90,6 +92,12 @@ def bare_engine(db_url: str) -> Iterator[Engine]:
     eng = create_db_engine(db_url)
     yield eng
     eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def locator() -> AreaLocator:
+    """The shipped-geography locator, built once for the whole run (it is immutable)."""
+    return AreaLocator.from_shipped()
 
 
 def frozen_clock() -> datetime:

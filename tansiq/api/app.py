@@ -14,8 +14,10 @@ from tansiq.web.pages import mount_static
 from tansiq.web.pages import router as web_router
 
 
-def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
-    """Build the node's app. Pass an engine to share one with the caller (tests do)."""
+def create_app(
+    settings: Settings, engine: Engine | None = None, locator: AreaLocator | None = None
+) -> FastAPI:
+    """Build the node's app. Pass an engine or locator to share them with the caller."""
     app = FastAPI(
         title="tansiq",
         version=__version__,
@@ -24,7 +26,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine or create_db_engine(settings.db)
-    app.state.locator = AreaLocator.from_shipped()
+    app.state.locator = locator or AreaLocator.from_shipped()
     problems.install(app)
     for module in (health, incidents, areas):
         app.include_router(module.router)

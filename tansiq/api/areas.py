@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from functools import cache
 from typing import Annotated, Any
 
-import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.engine import Connection
 
 from tansiq.api.deps import read_conn
 from tansiq.domain.areas import AreaLevel
 from tansiq.geo.locator import AreaLocator
-from tansiq.geo.reference import feature_collection
+from tansiq.geo.reference import feature_collection_json
 from tansiq.store.areas import list_areas
 
 router = APIRouter(tags=["areas"])
@@ -32,17 +30,12 @@ def areas(
     ]
 
 
-@cache
-def _layer(name: str) -> bytes:
-    return orjson.dumps(feature_collection(name))
-
-
 @router.get("/api/layers/{name}", response_class=Response)
 def layer(name: str) -> Response:
     """A GeoJSON layer of the shipped geography: adm1, adm2, adm3, disputed,
     kurdistan-region, syria-border or neighbours."""
     return Response(
-        _layer(name),
+        feature_collection_json(name),
         media_type="application/geo+json",
         headers={"Cache-Control": "public, max-age=86400"},
     )

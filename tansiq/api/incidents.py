@@ -13,6 +13,7 @@ from tansiq.domain.incidents import IncidentFilter
 from tansiq.errors import InvalidInput
 from tansiq.exports import geojson_bytes, incident_record
 from tansiq.settings import Settings
+from tansiq.store.areas import require_area
 from tansiq.store.incidents import count_incidents, find_incidents
 
 router = APIRouter(tags=["incidents"])
@@ -22,6 +23,7 @@ Config = Annotated[Settings, Depends(settings)]
 
 
 def incident_filter(
+    conn: Annotated[Connection, Depends(read_conn)],
     area: Annotated[str | None, Query(description="COD pcode of any level, e.g. IQG13Q04")] = None,
     date_from: Annotated[
         date | None, Query(alias="from", description="first day, inclusive")
@@ -29,8 +31,10 @@ def incident_filter(
     date_to: Annotated[date | None, Query(alias="to", description="last day, inclusive")] = None,
     disputed: Annotated[bool, Query(description="only incidents in disputed areas")] = False,
 ) -> IncidentFilter:
-    """The filter shared by every incident route."""
-    return IncidentFilter(area=area, date_from=date_from, date_to=date_to, disputed_only=disputed)
+    """The filter shared by every incident route; an unknown area is a client error."""
+    filt = IncidentFilter(area=area, date_from=date_from, date_to=date_to, disputed_only=disputed)
+    require_area(conn, filt.area)
+    return filt
 
 
 Filter = Annotated[IncidentFilter, Depends(incident_filter)]
@@ -60,7 +64,7 @@ def incidents_list(
     config: Config,
     filt: Filter,
     limit: Annotated[int | None, Query()] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> dict[str, Any]:
     """A page of matching incidents, oldest first, with the total."""
     page = _limit(limit, config)

@@ -38,7 +38,9 @@ def test_a_changed_upstream_row_updates_the_incident(engine: Engine) -> None:
 def test_same_id_in_another_source_is_another_incident(engine: Engine) -> None:
     _write(engine, [make_row(source_id="1")])
     with writing(engine) as conn:
-        assert upsert_incidents(conn, "acled", [make_row(source="acled", source_id="1")], FROZEN_NOW) == (1, 0, 0)
+        assert upsert_incidents(
+            conn, "acled", [make_row(source="acled", source_id="1")], FROZEN_NOW
+        ) == (1, 0, 0)
 
 
 def test_filters_by_area_level_dates_and_disputed(engine: Engine) -> None:
@@ -47,11 +49,17 @@ def test_filters_by_area_level_dates_and_disputed(engine: Engine) -> None:
         [
             make_row(source_id="a", date_start=date(2016, 1, 1), date_end=date(2016, 1, 1)),
             make_row(source_id="b", date_start=date(2017, 6, 1), date_end=date(2017, 6, 2)),
-            make_row(source_id="c", adm1_pcode="IQG21", adm2_pcode="IQG21Q01",
-                     adm3_pcode="IQG21Q01N01", disputed=False),
+            make_row(
+                source_id="c",
+                adm1_pcode="IQG21",
+                adm2_pcode="IQG21Q01",
+                adm3_pcode="IQG21Q01N01",
+                disputed=False,
+            ),
         ],
     )
     with reading(engine) as conn:
+
         def ids(**kw: object) -> list[str]:
             return [r["source_id"] for r in find_incidents(conn, IncidentFilter(**kw))]  # type: ignore[arg-type]
 
@@ -59,7 +67,7 @@ def test_filters_by_area_level_dates_and_disputed(engine: Engine) -> None:
         assert ids(area="IQG13Q04") == ["a", "b"]
         assert ids(area="IQG13Q04N01") == ["a", "b"]
         assert ids(area="IQG21Q01") == ["c"]
-        assert ids(date_from=date(2017, 1, 1)) == ["b", "c"]
+        assert ids(date_from=date(2017, 1, 1)) == ["c", "b"]  # oldest first
         assert ids(date_to=date(2016, 12, 31)) == ["a"]
         assert ids(disputed_only=True) == ["a", "b"]
         assert count_incidents(conn, IncidentFilter(area="IQG13", disputed_only=True)) == 2
