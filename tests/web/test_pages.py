@@ -1,0 +1,188 @@
+"""The map page and its assets, in-process: everything it loads comes from the node itself."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from html.parser import HTMLParser
+from typing import ClassVar
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from tansiq.web import mount_static, router
+from tansiq.web.pages import STATIC_DIR
+
+OWN_ASSETS = tuple(
+    f"/static/{p.name}" for p in sorted(STATIC_DIR.iterdir()) if p.suffix in (".js", ".css")
+)
+VENDOR_ASSETS = {
+    "/static/vendor/leaflet/leaflet.js": "javascript",
+    "/static/vendor/leaflet/leaflet.css": "text/css",
+    "/static/vendor/leaflet/images/layers.png": "image/png",
+    "/static/vendor/leaflet/images/layers-2x.png": "image/png",
+    "/static/vendor/leaflet/images/marker-icon.png": "image/png",
+    "/static/vendor/markercluster/leaflet.markercluster.js": "javascript",
+    "/static/vendor/markercluster/MarkerCluster.css": "text/css",
+}
+# URLs that appear in the vendored scripts without being fetched: the SVG namespace, and the
+# link in Leaflet's default attribution prefix, which map.js replaces.
+KNOWN_VENDOR_URLS = {"http://www.w3.org/2000/svg", "https://leafletjs.com"}
+ANY_URL = re.compile(r"""https?://[^\s"'`)<>]+""")
+CSS_URL = re.compile(r"""url\(\s*['"]?([^'")]+)['"]?\s*\)""")
+JS_IMPORT = re.compile(r"""^import\s[^;]*?\sfrom\s'([^']+)';""", re.MULTILINE)
+
+
+class AssetLinks(HTMLParser):
+    """Every URL an HTML page makes the browser load."""
+
+    LOADING_ATTRIBUTES: ClassVar[set[tuple[str, str]]] = {
+        ("script", "src"),
+        ("link", "href"),
+        ("img", "src"),
+        ("iframe", "src"),
+    }
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if (tag, name) in self.LOADING_ATTRIBUTES and value:
+                self.urls.append(value)
+
+
+def asset_links(html: str) -> list[str]:
+    parser = AssetLinks()
+    parser.feed(html)
+    return parser.urls
+
+
+def is_on_node(url: str) -> bool:
+    """True for a URL the browser resolves against this node: no scheme and no host."""
+    parts = urlsplit(url)
+    return not parts.scheme and not parts.netloc
+
+
+def make_app() -> FastAPI:
+    app = FastAPI()
+    app.include_router(router())
+    mount_static(app)
+    return app
+
+
+class Client:
+    """Requests to an app in-process, through httpx's ASGI transport.
+
+    (Starlette's TestClient now warns that it wants `httpx2`; the ASGI transport needs nothing
+    beyond httpx.)
+    """
+
+    def __init__(self, app: FastAPI, root_path: str = "") -> None:
+        self.transport = httpx.ASGITransport(app=app, root_path=root_path)
+
+    def get(self, path: str) -> httpx.Response:
+        return asyncio.run(self._get(path))
+
+    async def _get(self, path: str) -> httpx.Response:
+        async with httpx.AsyncClient(transport=self.transport, base_url="http://node") as client:
+            return await client.get(path)
+
+
+@pytest.fixture
+def client() -> Client:
+    return Client(make_app())
+
+
+def test_map_page_is_html(client: Client) -> None:
+    response = client.get("/")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert 'data-testid="map"' in response.text
+    assert 'data-api-base="/api"' in response.text
+
+
+def test_map_page_forbids_loading_from_other_hosts(client: Client) -> None:
+    policy = client.get("/").headers["content-security-policy"]
+
+    directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
+    assert directives["default-src"] == "'self'"
+    assert directives["connect-src"] == "'self'"
+    assert directives["script-src"] == "'self'"
+
+
+def test_map_page_loads_only_assets_served_by_the_node(client: Client) -> None:
+    links = asset_links(client.get("/").text)
+
+    assert "/static/vendor/leaflet/leaflet.js" in links
+    assert "/static/vendor/markercluster/leaflet.markercluster.js" in links
+    assert [url for url in links if not is_on_node(url)] == []
+    for url in links:
+        assert client.get(url).status_code == 200, url
+
+
+@pytest.mark.parametrize("path", ["/", *OWN_ASSETS])
+def test_own_page_and_assets_name_no_outside_url(client: Client, path: str) -> None:
+    text = client.get(path).text
+
+    assert ANY_URL.findall(text) == []
+    assert "//" not in "".join(CSS_URL.findall(text))
+
+
+def test_page_modules_import_only_modules_the_node_serves(client: Client) -> None:
+    scripts = [p for p in OWN_ASSETS if p.endswith(".js")]
+    imports = {
+        urljoin(path, target)
+        for path in scripts
+        for target in JS_IMPORT.findall(client.get(path).text)
+    }
+
+    assert "/static/strings.js" in imports
+    assert imports <= set(scripts)
+    for path in scripts:
+        response = client.get(path)
+        assert response.status_code == 200
+        assert "javascript" in response.headers["content-type"]
+
+
+@pytest.mark.parametrize(("path", "content_type"), VENDOR_ASSETS.items())
+def test_vendor_files_are_served_locally(client: Client, path: str, content_type: str) -> None:
+    response = client.get(path)
+
+    assert response.status_code == 200
+    assert content_type in response.headers["content-type"]
+    assert len(response.content) > 100
+
+
+@pytest.mark.parametrize("path", [p for p in (*OWN_ASSETS, *VENDOR_ASSETS) if p.endswith(".css")])
+def test_stylesheets_load_images_only_from_the_node(client: Client, path: str) -> None:
+    targets = [t for t in CSS_URL.findall(client.get(path).text) if not t.startswith("#")]
+
+    assert [t for t in targets if not is_on_node(t)] == []
+    for target in targets:
+        assert client.get(urljoin(path, target)).status_code == 200, target
+
+
+@pytest.mark.parametrize("path", [p for p in VENDOR_ASSETS if p.endswith(".js")])
+def test_vendor_scripts_name_no_host_to_fetch_from(client: Client, path: str) -> None:
+    urls = set(ANY_URL.findall(client.get(path).text))
+
+    assert urls <= KNOWN_VENDOR_URLS
+
+
+def test_unknown_static_file_is_not_found(client: Client) -> None:
+    assert client.get("/static/no-such-file.js").status_code == 404
+    assert client.get("/static/vendor/leaflet/no-such-file.js").status_code == 404
+
+
+def test_page_behind_a_path_prefix_points_at_its_own_prefix() -> None:
+    client = Client(make_app(), root_path="/node")
+
+    html = client.get("/").text
+
+    assert 'data-api-base="/node/api"' in html
+    assert all(url.startswith("/node/static/") for url in asset_links(html))
