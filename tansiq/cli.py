@@ -23,6 +23,7 @@ from tansiq.errors import TansiqError
 from tansiq.exports import geojson_bytes, incident_record, json_bytes, write_csv
 from tansiq.geo.locator import AreaLocator
 from tansiq.geo.reference import areas as shipped_areas
+from tansiq.importers.rejects import rejects_path
 from tansiq.importing import ImportRequest, Source, import_file
 from tansiq.settings import Settings, sqlite_url
 from tansiq.store import migrate
@@ -99,7 +100,7 @@ def _run_import(path: Path, source: Source, skip_invalid: bool, db: str | None, 
             f"unchanged {s.unchanged}, rejected {s.rejected}"
         )
     if summary.rejected:
-        err.print(f"rejected rows and reasons written to {path}.rejected.csv")
+        err.print(f"rejected rows and reasons written to {rejects_path(path)}")
 
 
 @contextmanager

@@ -72,3 +72,7 @@ class ImportRejected(InvalidInput):
         super().__init__(
             f"{path}: rejected, {total} invalid row(s); nothing was stored.\n{shown}{more}"
         )
+
+    def __reduce__(self) -> tuple[type[ImportRejected], tuple[str, list[RowError], int]]:
+        # Rebuilt from its parts when it crosses a process boundary (the import reader).
+        return (ImportRejected, (self.path, self.errors, self.total))

@@ -18,9 +18,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from tansiq.geo.locator import AreaLocator
+from tansiq.geo.reference import areas
 from tansiq.settings import Settings, sqlite_url
 from tansiq.store import migrate
-from tansiq.store.database import create_db_engine
+from tansiq.store.areas import load_areas
+from tansiq.store.database import create_db_engine, writing
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED_UCDP = REPO / "tansiq" / "data" / "events" / "ucdp_ged_irq_hdx_1989_2017.csv"
@@ -73,11 +75,6 @@ def settings(db_url: str) -> Settings:
 @pytest.fixture
 def engine(db_url: str) -> Iterator[Engine]:
     """A migrated database with the shipped areas loaded."""
-    from tansiq.geo.reference import areas
-
-    from tansiq.store.areas import load_areas
-    from tansiq.store.database import writing
-
     eng = create_db_engine(db_url)
     migrate.upgrade(eng)
     with writing(eng) as conn:

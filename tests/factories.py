@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from tansiq.domain.incidents import IncidentDraft
+from tansiq.domain.incidents import IncidentDraft, row_digest
 from tansiq.store.schema import INCIDENT_WRITE_COLUMNS
 
-# Kirkuk city: sub-district IQG13Q04N01? — the store does not re-check pcodes, the importer does.
+# Kirkuk city; the store does not re-check pcodes (the importer sets them).
 KIRKUK = {"latitude": 35.468, "longitude": 44.392, "adm1_pcode": "IQG13", "adm2_pcode": "IQG13Q04"}
 
 
@@ -35,8 +35,11 @@ def make_draft(**overrides: Any) -> IncidentDraft:
     return IncidentDraft(**values)
 
 
-def make_row(**overrides: Any) -> dict[str, Any]:
-    """A row as an importer hands it to the store (the INCIDENT_WRITE_COLUMNS keys)."""
+def make_row(**overrides: Any) -> tuple[Any, ...]:
+    """A row as an importer hands it to the store: values in INCIDENT_WRITE_COLUMNS order.
+
+    Its content hash digests the row's values, so changing any of them changes the hash.
+    """
     draft_fields = {k: v for k, v in overrides.items() if k in IncidentDraft.__slots__}
     draft = make_draft(**draft_fields)
     row: dict[str, Any] = {
@@ -62,8 +65,7 @@ def make_row(**overrides: Any) -> dict[str, Any]:
         "kurdistan_region": False,
         "syria_border_district": False,
         "outside_km": 0.0,
-        "content_hash": draft.content_hash(),
     }
     row.update({k: v for k, v in overrides.items() if k not in IncidentDraft.__slots__})
-    assert set(row) == set(INCIDENT_WRITE_COLUMNS)
-    return row
+    row["content_hash"] = row_digest([str(v) for v in row.values()])
+    return tuple(row[name] for name in INCIDENT_WRITE_COLUMNS)

@@ -8,6 +8,8 @@ about the internals (the traceback goes to the server log only).
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -39,8 +41,9 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return problem(400, "Invalid input", details)
 
 
-def _describe(error: dict[str, object]) -> str:
-    where = ".".join(str(part) for part in error.get("loc", ()) if part not in ("query", "path"))
+def _describe(error: Mapping[str, Any]) -> str:
+    location = error.get("loc", ())
+    where = ".".join(str(part) for part in location if part not in ("query", "path", "body"))
     return f"{where}: {error.get('msg', 'invalid')}"
 
 

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from tansiq.domain.areas import Area, AreaLevel
+from tansiq.errors import InvalidInput
 from tansiq.store.schema import areas
 
 
@@ -41,7 +42,10 @@ def _area(row: Any) -> Area:
     return Area(**{**row, "level": AreaLevel(row["level"])})
 
 
-def area_exists(conn: Connection, pcode: str) -> bool:
-    """Whether a pcode names a loaded area."""
+def require_area(conn: Connection, pcode: str | None) -> None:
+    """Raise InvalidInput unless the pcode (if any) names a loaded area."""
+    if pcode is None:
+        return
     found = conn.execute(sa.select(areas.c.pcode).where(areas.c.pcode == pcode)).first()
-    return found is not None
+    if found is None:
+        raise InvalidInput(f"unknown area {pcode!r}: see `tansiq areas` for the pcodes")

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from tansiq.domain.areas import AreaLevel
 from tansiq.domain.incidents import IncidentFilter, pcode_level
-from tansiq.store.schema import incidents
+from tansiq.store.schema import INCIDENT_WRITE_COLUMNS, incidents
 
 _ID_CHUNK = 5_000  # keeps IN lists well under SQLite's bound-parameter limit
 
-Row = Mapping[str, Any]
+Row = Sequence[Any]
+"""An incident to write: values in INCIDENT_WRITE_COLUMNS order."""
+
+_SOURCE_ID = INCIDENT_WRITE_COLUMNS.index("source_id")
+_HASH = INCIDENT_WRITE_COLUMNS.index("content_hash")
+_DATES = (INCIDENT_WRITE_COLUMNS.index("date_start"), INCIDENT_WRITE_COLUMNS.index("date_end"))
 
 
 def existing_hashes(conn: Connection, source: str, source_ids: Sequence[str]) -> dict[str, str]:
@@ -39,20 +45,65 @@ def upsert_incidents(
     the stored one replaces it; one with the same hash is left alone. Runs inside the
     caller's transaction, so a batch is all or nothing.
     """
-    stored = existing_hashes(conn, source, [r["source_id"] for r in rows])
-    new = [
-        {**r, "imported_at": now, "updated_at": now} for r in rows if r["source_id"] not in stored
-    ]
+    stored = existing_hashes(conn, source, [r[_SOURCE_ID] for r in rows])
+    new = [r for r in rows if r[_SOURCE_ID] not in stored]
     changed = [
-        {**r, "updated_at": now, "b_source_id": r["source_id"]}
+        {
+            **dict(zip(INCIDENT_WRITE_COLUMNS, r, strict=True)),
+            "updated_at": now,
+            "b_source_id": r[_SOURCE_ID],
+        }
         for r in rows
-        if r["source_id"] in stored and stored[r["source_id"]] != r["content_hash"]
+        if r[_SOURCE_ID] in stored and stored[r[_SOURCE_ID]] != r[_HASH]
     ]
     if new:
-        conn.execute(incidents.insert(), new)
+        _insert(conn, new, now)
     if changed:
         conn.execute(_update_statement(source), changed)
     return len(new), len(changed), len(rows) - len(new) - len(changed)
+
+
+def _insert(conn: Connection, rows: Sequence[Row], now: datetime) -> None:
+    """Insert new incidents; on SQLite straight through the driver, which is ~2x faster.
+
+    SQLAlchemy's per-row parameter processing costs as much as SQLite's own insert on big
+    imports. Only the two date columns need converting, to the ISO text that SQLAlchemy's
+    SQLite Date type stores (and reads back); the timestamps go through its own processor.
+    """
+    if conn.dialect.name != "sqlite":
+        values = [
+            {
+                **dict(zip(INCIDENT_WRITE_COLUMNS, r, strict=True)),
+                "imported_at": now,
+                "updated_at": now,
+            }
+            for r in rows
+        ]
+        conn.execute(incidents.insert(), values)
+        return
+    stamp = _sqlite_datetime(conn, now)
+    start, end = _DATES
+    params = [
+        (*r[:start], r[start].isoformat(), r[end].isoformat(), *r[end + 1 :], stamp, stamp)
+        for r in rows
+    ]
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(_SQLITE_INSERT, params)
+    finally:
+        cursor.close()
+
+
+def _sqlite_datetime(conn: Connection, value: datetime) -> Any:
+    process = incidents.c.imported_at.type.bind_processor(conn.dialect)
+    return process(value) if process else value
+
+
+_SQLITE_INSERT = (
+    f"INSERT INTO incidents ({', '.join((*INCIDENT_WRITE_COLUMNS, 'imported_at', 'updated_at'))}) "
+    f"VALUES ({', '.join('?' * (len(INCIDENT_WRITE_COLUMNS) + 2))})"
+)
+assert _DATES[1] == _DATES[0] + 1, "the insert converts the two adjacent date columns"
 
 
 def _update_statement(source: str) -> sa.Update:
@@ -69,11 +120,22 @@ _UPDATABLE = tuple(
 )
 
 
+def _within_area(pcode: str) -> tuple[sa.ColumnElement[bool], ...]:
+    """Incidents inside an area of any level, as a range on the adm3 pcode index.
+
+    Pcodes nest by prefix and are fixed-width, so every sub-district of IQG13Q04 sorts
+    between "IQG13Q04" and "IQG13Q04~" ('~' follows every letter and digit).
+    """
+    adm3 = incidents.c.adm3_pcode
+    if pcode_level(pcode) is AreaLevel.SUBDISTRICT:
+        return (adm3 == pcode,)
+    return (adm3 > pcode, adm3 < pcode + "~")
+
+
 def _where(query: sa.Select[Any], filt: IncidentFilter) -> sa.Select[Any]:
     t = incidents.c
     if filt.area is not None:
-        column = t[f"adm{int(pcode_level(filt.area))}_pcode"]
-        query = query.where(column == filt.area)
+        query = query.where(*_within_area(filt.area))
     if filt.date_from is not None:
         query = query.where(t.date_start >= filt.date_from)
     if filt.date_to is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
 import signal
@@ -10,7 +11,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -41,7 +41,8 @@ def write_ucdp(path: Path, header: list[str], hxl: list[str] | None, rows: list[
     return path
 
 
-def snapshot(db_url: str) -> list[tuple[Any, ...]]:
+def snapshot(db_url: str) -> tuple[int, str]:
+    """How many incidents are stored, and a digest of all of them (small enough to diff)."""
     engine = create_db_engine(db_url)
     with engine.connect() as conn:
         rows = conn.execute(
@@ -51,7 +52,7 @@ def snapshot(db_url: str) -> list[tuple[Any, ...]]:
             )
         ).all()
     engine.dispose()
-    return [tuple(r) for r in rows]
+    return len(rows), hashlib.sha256(repr([tuple(r) for r in rows]).encode()).hexdigest()
 
 
 @pytest.fixture
@@ -103,7 +104,7 @@ def test_skip_invalid_keeps_the_valid_rows_and_files_the_rest(
         "unchanged": 0,
         "rejected": 3,
     }
-    assert len(snapshot(populated)) == 5 + 3
+    assert snapshot(populated)[0] == 5 + 3
     with (tmp_path / "bad.csv.rejected.csv").open(encoding="utf-8") as f:
         rejected = list(csv.DictReader(f))
     assert [r["line"] for r in rejected] == ["4", "5", "7"]
@@ -314,4 +315,4 @@ def test_kill_9_during_an_import_leaves_the_previous_state(populated: str, tmp_p
     assert snapshot(populated) == before
     again = json.loads(tansiq("import", "ucdp", str(big), "--json", db=populated).stdout)
     assert again["imported"] == 150_000
-    assert len(snapshot(populated)) == len(before) + 150_000
+    assert snapshot(populated)[0] == before[0] + 150_000

@@ -27,8 +27,13 @@ def free_port() -> int:
 
 
 def _tansiq(*args: str) -> None:
-    subprocess.run([sys.executable, "-m", "tansiq", *args], check=True, cwd=REPO,
-                   capture_output=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "tansiq", *args],
+        check=True,
+        cwd=REPO,
+        capture_output=True,
+        timeout=300,
+    )
 
 
 def wait_until_healthy(url: str, proc: subprocess.Popen[bytes], seconds: float = 60) -> None:
@@ -54,7 +59,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "tansiq", "serve", "--db", db, "--port", str(port)],
-        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -81,10 +81,7 @@ def _create_incidents() -> None:
         sa.UniqueConstraint("source", "source_id", name="uq_incidents_source_source_id"),
     )
     op.create_index("ix_incidents_date_start", "incidents", ["date_start"])
-    for level in (1, 2, 3):
-        op.create_index(
-            f"ix_incidents_adm{level}_date", "incidents", [f"adm{level}_pcode", "date_start"]
-        )
+    op.create_index("ix_incidents_adm3_date", "incidents", ["adm3_pcode", "date_start"])
 
 
 def _create_positions() -> None:

@@ -1,0 +1,42 @@
+"""`tansiq demo`, the README's first command after installing: a node serving the real data."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import REPO
+from tests.web.conftest import free_port, wait_until_healthy
+
+
+@pytest.mark.slow
+def test_demo_builds_a_fresh_node_and_serves_the_map(tmp_path: Path) -> None:
+    demo_db = tmp_path / "demo.db"
+    demo_db.write_bytes(b"a stale file the demo must replace")
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tansiq", "demo", "--file", str(demo_db), "--port", str(port)],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(url, proc, seconds=120)
+        health = httpx.get(f"{url}/api/health", trust_env=False).json()
+        page = httpx.get(f"{url}/", trust_env=False)
+        disputed = httpx.get(
+            f"{url}/api/incidents.geojson", params={"disputed": "true", "limit": 1}, trust_env=False
+        ).json()
+    finally:
+        proc.terminate()
+        _, stderr = proc.communicate(timeout=20)
+    assert health["incidents"] == 7_219
+    assert page.status_code == 200
+    assert "text/html" in page.headers["content-type"]
+    assert 0 < disputed["total"] < 7_219
+    assert f"http://127.0.0.1:{port}/" in stderr.decode()
