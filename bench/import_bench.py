@@ -118,8 +118,11 @@ def tansiq_import(path: Path, db: Path) -> dict[str, float]:
     for run in ("first", "again"):
         started = time.perf_counter()
         done = subprocess.run(
-            [*TANSIQ, "import", "ucdp", str(path), "--json"], env=env, check=True,
-            capture_output=True, text=True,
+            [*TANSIQ, "import", "ucdp", str(path), "--json"],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
         )
         elapsed = time.perf_counter() - started
         summary = json.loads(done.stdout)
@@ -156,7 +159,8 @@ def main() -> None:
     lookup = lookup_seconds(args.rows)
     report = {
         "date": time.strftime("%Y-%m-%d"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}",
         "rows": args.rows,
         "reference_rows_per_s": reference,
         **ours,
