@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from tansiq.store.database import create_db_engine
 from tests.cli.test_cli import tansiq
 from tests.conftest import REPO, SHIPPED_UCDP
+from tests.importers.files import ACLED_HEADER
 
 CAIRO = ("30.0444", "31.2357")
 
@@ -192,24 +193,7 @@ def test_files_that_are_not_ucdp_csv_are_rejected_clearly(populated: str, tmp_pa
 @pytest.mark.slow
 def test_acled_files_import_with_both_date_formats(db_url: str, tmp_path: Path) -> None:
     tansiq("init", db=db_url)
-    header = [
-        "event_id_cnty",
-        "event_date",
-        "year",
-        "event_type",
-        "sub_event_type",
-        "actor1",
-        "actor2",
-        "admin1",
-        "admin2",
-        "location",
-        "latitude",
-        "longitude",
-        "geo_precision",
-        "source",
-        "notes",
-        "fatalities",
-    ]
+    header = ACLED_HEADER
     # Synthetic test rows (not real events) at real places.
     rows = [
         [
