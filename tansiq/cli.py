@@ -13,13 +13,14 @@ from typing import Annotated, Any
 
 import orjson
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from tansiq.domain.areas import Area, AreaLevel
 from tansiq.domain.incidents import IncidentFilter
-from tansiq.errors import TansiqError
+from tansiq.errors import InvalidInput, TansiqError
 from tansiq.exports import geojson_bytes, incident_record, json_bytes, write_csv
 from tansiq.geo.locator import AreaLocator
 from tansiq.geo.reference import areas as shipped_areas
@@ -53,7 +54,14 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print a machine-readab
 
 
 def _settings(db: str | None) -> Settings:
-    return Settings().with_db(db)
+    """The node's settings from TANSIQ_* variables, with a `--db` option on top."""
+    try:
+        return Settings().with_db(db)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"TANSIQ_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
+        )
+        raise InvalidInput(f"bad setting: {problems}") from None
 
 
 def _now() -> datetime:

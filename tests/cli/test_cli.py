@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -162,3 +163,16 @@ def test_missing_import_file_is_a_usage_error(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert "does not exist" in done.stderr
+
+
+def test_a_bad_setting_is_named_not_a_traceback(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "tansiq", "areas"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "TANSIQ_IMPORT_BATCH_ROWS": "zero"},
+    )
+    assert done.returncode == 1
+    assert "TANSIQ_IMPORT_BATCH_ROWS" in done.stderr
+    assert "Traceback" not in done.stderr
