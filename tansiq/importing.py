@@ -17,7 +17,7 @@ import hashlib
 import multiprocessing
 import pickle
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from multiprocessing.connection import Connection as Connection_
@@ -217,7 +217,8 @@ def _produce(items: Iterable[object], receiver: Connection_, sender: Connection_
     except BrokenPipeError:
         return  # the consumer has gone: stop quietly
     except BaseException as exc:  # handed to the consumer, which re-raises it
-        sender.send((False, _picklable(exc)))
+        with suppress(BrokenPipeError):
+            sender.send((False, _picklable(exc)))
     finally:
         sender.close()
 
