@@ -41,12 +41,12 @@ RECORD_FIELDS: tuple[str, ...] = (
 
 def incident_record(row: Mapping[str, Any]) -> dict[str, Any]:
     """One stored incident as a flat JSON-ready record (`date` is the start date)."""
-    record = {name: row[name] for name in RECORD_FIELDS if name in row}
+    record = {name: row.get(name) for name in RECORD_FIELDS}  # fixes the key order
     record["date"] = row["date_start"].isoformat()
     record["date_end"] = row["date_end"].isoformat()
     for flag in ("disputed", "kurdistan_region", "syria_border_district"):
         record[flag] = bool(row[flag])
-    return {name: record[name] for name in RECORD_FIELDS}
+    return record
 
 
 def geojson_feature(record: Mapping[str, Any]) -> dict[str, Any]:

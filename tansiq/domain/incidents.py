@@ -94,11 +94,3 @@ def pcode_level(pcode: str) -> AreaLevel:
     if not _PCODE.fullmatch(pcode):
         raise InvalidInput(f"not an area pcode: {pcode!r} (expected e.g. IQG13 or IQG13Q04)")
     return AreaLevel(1 + pcode[3:].count("Q") + pcode[3:].count("N"))
-
-
-def parse_day(value: str, name: str) -> date:
-    """A YYYY-MM-DD date from a user, or InvalidInput naming the parameter."""
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(f"{name}: not a date (YYYY-MM-DD): {value[:40]!r}") from None

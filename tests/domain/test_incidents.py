@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tansiq.domain.areas import AreaLevel
-from tansiq.domain.incidents import IncidentFilter, parse_day, pcode_level, row_digest
+from tansiq.domain.incidents import IncidentFilter, pcode_level, row_digest
 from tansiq.errors import InvalidInput
 
 
@@ -33,12 +33,6 @@ def test_a_filter_with_an_empty_range_is_refused_but_one_day_is_fine() -> None:
     IncidentFilter(date_from=date(2017, 1, 1), date_to=date(2017, 1, 1))
     with pytest.raises(InvalidInput, match="empty"):
         IncidentFilter(date_from=date(2017, 1, 2), date_to=date(2017, 1, 1))
-
-
-def test_parse_day_names_the_parameter() -> None:
-    assert parse_day("2017-02-28", "from") == date(2017, 2, 28)
-    with pytest.raises(InvalidInput, match=r"^to: "):
-        parse_day("2017-02-30", "to")
 
 
 @given(st.lists(st.text(), min_size=1, max_size=8), st.integers(0, 7), st.text(min_size=1))
