@@ -6,18 +6,22 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-import orjson
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from tansiq.commands.accounts import partners_app, users_app
+from tansiq.commands.audit import audit_app
+from tansiq.commands.common import DbOption, JsonOption, err, now, print_json, settings_from
+from tansiq.commands.peers import peers_app, sync
+from tansiq.commands.reports import cells_app, comment, reports_app
+from tansiq.commands.stixfiles import export_app, import_stix
 from tansiq.domain.areas import Area, AreaLevel
 from tansiq.domain.incidents import IncidentFilter
 from tansiq.errors import InvalidInput, TansiqError
@@ -31,6 +35,7 @@ from tansiq.store import migrate
 from tansiq.store.areas import list_areas, load_areas, require_area
 from tansiq.store.database import create_db_engine, reading, require_schema, writing
 from tansiq.store.incidents import find_incidents
+from tansiq.store.partners import add_partner, find_partner, node_partner_or_none, set_node_partner
 
 app = typer.Typer(
     help="tansiq: joint security coordination node.",
@@ -40,67 +45,72 @@ app = typer.Typer(
 )
 import_app = typer.Typer(help="Import incident datasets (UCDP GED, ACLED).", no_args_is_help=True)
 app.add_typer(import_app, name="import")
+app.add_typer(partners_app, name="partners")
+app.add_typer(users_app, name="users")
+app.add_typer(reports_app, name="reports")
+app.add_typer(cells_app, name="cells")
+app.add_typer(peers_app, name="peers")
+app.add_typer(export_app, name="export")
+app.add_typer(audit_app, name="audit")
+app.command("comment")(comment)
+app.command("sync")(sync)
+import_app.command("stix")(import_stix)
 
-err = Console(stderr=True)
 DEMO_EVENTS = Path(__file__).parent / "data" / "events" / "ucdp_ged_irq_hdx_1989_2017.csv"
-
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db", help="Database URL (default: TANSIQ_DB or ./tansiq.db).", show_default=False
-    ),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print a machine-readable summary.")]
-
-
-def _settings(db: str | None) -> Settings:
-    """The node's settings from TANSIQ_* variables, with a `--db` option on top."""
-    try:
-        return Settings().with_db(db)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"TANSIQ_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
-        )
-        raise InvalidInput(f"bad setting: {problems}") from None
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _print_json(value: Any) -> None:
-    sys.stdout.write(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode() + "\n")
 
 
 @app.command()
-def init(db: DbOption = None, json: JsonOption = False) -> None:
-    """Create or upgrade the database and load the reference geography (idempotent)."""
-    settings = _settings(db)
-    summary = _init(settings)
+def init(
+    partner: Annotated[
+        str | None, typer.Option(help="Code of the partner this node belongs to, e.g. joc.")
+    ] = None,
+    partner_name: Annotated[str | None, typer.Option(help="That partner's full name.")] = None,
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Create or upgrade the database and load the reference geography (idempotent).
+
+    The first `init` with `--partner` says which partner owns this node; it cannot change later.
+    """
+    if partner_name is not None and partner is None:
+        raise InvalidInput("--partner-name needs --partner")
+    settings = settings_from(db)
+    summary = _init(settings, partner, partner_name)
     if json:
-        _print_json(summary)
+        print_json(summary)
     else:
-        err.print(f"database ready at schema {summary['schema']} with {summary['areas']} areas")
+        own = f", node of {summary['partner']}" if summary["partner"] else ""
+        err.print(
+            f"database ready at schema {summary['schema']} with {summary['areas']} areas{own}"
+        )
 
 
-def _init(settings: Settings) -> dict[str, Any]:
+def _init(
+    settings: Settings, partner: str | None = None, partner_name: str | None = None
+) -> dict[str, Any]:
     engine = create_db_engine(settings.db)
     before, after = migrate.upgrade(engine)
     with writing(engine) as conn:
         count = load_areas(conn, shipped_areas())
+        if partner is not None:
+            known = find_partner(conn, partner)
+            name = partner_name or (known.name if known else partner.upper())
+            add_partner(conn, partner, name, known.parent_code if known else None, now())
+            set_node_partner(conn, partner)
+        own = node_partner_or_none(conn)
     engine.dispose()
-    return {"schema": after, "previous_schema": before, "areas": count}
+    return {"schema": after, "previous_schema": before, "areas": count, "partner": own}
 
 
 def _run_import(path: Path, source: Source, skip_invalid: bool, db: str | None, json: bool) -> None:
-    settings = _settings(db)
+    settings = settings_from(db)
     engine = create_db_engine(settings.db)
     request = ImportRequest(path=path, source=source, skip_invalid=skip_invalid)
     with _progress(f"importing {path.name}") as advance:
-        summary = import_file(engine, request, settings, AreaLocator.from_shipped(), _now, advance)
+        summary = import_file(engine, request, settings, AreaLocator.from_shipped(), now, advance)
     engine.dispose()
     if json:
-        _print_json(summary.as_dict())
+        print_json(summary.as_dict())
     else:
         s = summary
         err.print(
@@ -168,7 +178,7 @@ def incidents(
 ) -> None:
     """List incidents, oldest first, as JSON, GeoJSON or CSV on stdout."""
     filt = IncidentFilter(area, _day(date_from), _day(date_to), disputed)
-    engine = create_db_engine(_settings(db).db)
+    engine = create_db_engine(settings_from(db).db)
     with reading(engine) as conn:
         require_schema(conn)
         require_area(conn, filt.area)
@@ -194,13 +204,13 @@ def areas(
     json: JsonOption = False,
 ) -> None:
     """List governorates (1), districts (2) and sub-districts (3) with their flags."""
-    engine = create_db_engine(_settings(db).db)
+    engine = create_db_engine(settings_from(db).db)
     with reading(engine) as conn:
         require_schema(conn)
         found = list_areas(conn, AreaLevel(level) if level else None, disputed)
     engine.dispose()
     if json:
-        _print_json([_area_json(a) for a in found])
+        print_json([_area_json(a) for a in found])
         return
     table = Table("pcode", "level", "English", "Arabic", "disputed", "KRI", "Syria border")
     for a in found:
@@ -233,7 +243,7 @@ def locate(
     """The sub-district, district and governorate of a point, in English and Arabic."""
     placement = AreaLocator.from_shipped().locate(lat, lon)
     if json:
-        _print_json(asdict(placement))
+        print_json(asdict(placement))
         return
     p = placement
     console = Console()
@@ -259,7 +269,7 @@ PortOption = Annotated[int | None, typer.Option(help="Port to listen on (default
 @app.command()
 def serve(db: DbOption = None, host: HostOption = None, port: PortOption = None) -> None:
     """Serve the web app and the HTTP API."""
-    settings = _settings(db)
+    settings = settings_from(db)
     settings = settings.model_copy(update={k: v for k, v in (("host", host), ("port", port)) if v})
     _serve(settings)
 

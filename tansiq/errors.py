@@ -3,7 +3,10 @@
     TansiqError (500)
     ├── InvalidInput (400)            a client's value is wrong: a filter, a date, a pcode
     │   └── ImportRejected (422)      an import file failed validation; nothing was stored
+    ├── Unauthorized (401)            no or bad credentials
+    ├── Forbidden (403)               the caller may see it but not do this (role, read-only copy)
     ├── NotFound (404)                no such object, or one the caller may not see
+    ├── PeerUnavailable (502)         a peer node did not answer, or answered nonsense
     ├── StoreNotReady (503)           the database is missing or not migrated: run `tansiq init`
     └── ReferenceDataError (500)      shipped geography is missing or damaged
 
@@ -30,9 +33,24 @@ class InvalidInput(TansiqError):
     title = "Invalid input"
 
 
+class Unauthorized(TansiqError):
+    status = 401
+    title = "Unauthorized"
+
+
+class Forbidden(TansiqError):
+    status = 403
+    title = "Forbidden"
+
+
 class NotFound(TansiqError):
     status = 404
     title = "Not found"
+
+
+class PeerUnavailable(TansiqError):
+    status = 502
+    title = "Peer unavailable"
 
 
 class StoreNotReady(TansiqError):

@@ -38,6 +38,17 @@ class Settings(BaseSettings):
     incidents_page_limit: int = Field(
         default=50_000, ge=1, description="Most incidents one HTTP response carries."
     )
+    taxii_default_limit: int = Field(
+        default=100, ge=1, description="TAXII page size when the client sends no limit."
+    )
+    taxii_max_limit: int = Field(
+        default=1000, ge=1, description="Largest TAXII page; a bigger limit is capped."
+    )
+    taxii_max_content_length: int = Field(
+        default=10 * 1024 * 1024, ge=1024, description="Largest TAXII POST body, in bytes."
+    )
+    sync_page_size: int = Field(default=1000, ge=1, description="Objects per sync request.")
+    sync_timeout_s: float = Field(default=60.0, gt=0, description="Seconds to wait for a peer.")
 
     def with_db(self, db: str | None) -> Settings:
         """A copy with the database URL replaced (a CLI `--db` option), or self."""

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
 from tansiq import __version__
-from tansiq.api import areas, health, incidents, problems
+from tansiq.api import areas, health, incidents, problems, reports
 from tansiq.geo.locator import AreaLocator
 from tansiq.settings import Settings
 from tansiq.store.database import create_db_engine
@@ -28,7 +28,7 @@ def create_app(
     app.state.engine = engine or create_db_engine(settings.db)
     app.state.locator = locator or AreaLocator.from_shipped()
     problems.install(app)
-    for module in (health, incidents, areas):
+    for module in (health, incidents, areas, reports):
         app.include_router(module.router)
     app.include_router(web_router())
     mount_static(app)

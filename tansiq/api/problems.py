@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException
 from tansiq.errors import TansiqError
 
 PROBLEM_JSON = "application/problem+json"
+CHALLENGE = 'Bearer realm="tansiq", Basic realm="tansiq"'
 log = logging.getLogger("tansiq.api")
 
 
@@ -32,7 +33,10 @@ async def _tansiq_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, TansiqError)
     if exc.status >= 500:
         log.error("%s: %s", type(exc).__name__, exc)
-    return problem(exc.status, exc.title, str(exc))
+    response = problem(exc.status, exc.title, str(exc))
+    if exc.status == 401:
+        response.headers["WWW-Authenticate"] = CHALLENGE
+    return response
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:

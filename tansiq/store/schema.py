@@ -112,6 +112,126 @@ import_runs = sa.Table(
     sa.Column("rejected", sa.Integer, nullable=False),
 )
 
+node_config = sa.Table(
+    "node_config",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+"""Per-node facts set by `tansiq init`: the partner the node belongs to, its signing secrets."""
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(100), nullable=False, unique=True),
+    sa.Column("partner_code", sa.String(32), sa.ForeignKey("partners.code"), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("password_hash", sa.Text, nullable=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+peers = sa.Table(
+    "peers",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("token", sa.Text, nullable=False),
+    sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("last_sync_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+sync_cursors = sa.Table(
+    "sync_cursors",
+    metadata,
+    sa.Column("peer", sa.String(64), sa.ForeignKey("peers.name"), primary_key=True),
+    sa.Column("collection", sa.String(64), primary_key=True),
+    sa.Column("added_after", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+"""How far each peer's collection has been pulled: the date_added (µs) of the last one applied."""
+
+stix_objects = sa.Table(
+    "stix_objects",
+    metadata,
+    sa.Column("pk", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("stix_id", sa.String(100), nullable=False),
+    sa.Column("stix_type", sa.String(64), nullable=False),
+    sa.Column("spec_version", sa.String(8), nullable=False),
+    sa.Column("version", sa.BigInteger, nullable=False),
+    sa.Column("date_added", sa.BigInteger, nullable=False, unique=True),
+    sa.Column("originator", sa.String(100), nullable=False),
+    sa.Column("tlp", sa.String(16), nullable=False),
+    sa.Column("latest", sa.Boolean, nullable=False),
+    sa.Column("withdrawn", sa.Boolean, nullable=False),
+    sa.Column("peer", sa.String(64), nullable=True),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("name", sa.Text, nullable=True),
+    sa.Column("ref_ids", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.UniqueConstraint("stix_id", "version", "kind"),
+    sa.Index("ix_stix_objects_kind_date_added", "kind", "date_added"),
+)
+"""Every version of every STIX object this node holds, ours and received, plus tombstones.
+
+`version` and `date_added` are microseconds since the epoch; `date_added` is unique and strictly
+increasing node-wide, so it is the keyset for TAXII paging. `kind` is "object" or "tombstone"
+(a signed-off withdrawal for the partners that lost sight of an object). `ref_ids` lists, space
+separated, the objects the body links to, so a reader can hide links to what a viewer may not see.
+"""
+
+object_audience = sa.Table(
+    "object_audience",
+    metadata,
+    sa.Column(
+        "object_pk",
+        sa.Integer,
+        sa.ForeignKey("stix_objects.pk", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("partner_code", sa.String(100), primary_key=True),
+)
+"""Who a version is released to (partner codes; an unknown identity id never matches a viewer)."""
+
+taxii_statuses = sa.Table(
+    "taxii_statuses",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("partner_code", sa.String(32), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("total_count", sa.Integer, nullable=False),
+    sa.Column("success_count", sa.Integer, nullable=False),
+    sa.Column("failure_count", sa.Integer, nullable=False),
+    sa.Column("pending_count", sa.Integer, nullable=False),
+    sa.Column("details", sa.Text, nullable=False),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("actor", sa.String(100), nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
+"""Append-only, hash-chained: each entry's hash covers its fields and the previous hash."""
+
+audit_head = sa.Table(
+    "audit_head",
+    metadata,
+    sa.Column("id", sa.SmallInteger, primary_key=True, autoincrement=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
+"""One row: the last entry's seq and hash, so deleting the newest entries is detected too."""
+
 INCIDENT_WRITE_COLUMNS: tuple[str, ...] = tuple(
     c.name for c in incidents.columns if c.name not in ("id", "imported_at", "updated_at")
 )

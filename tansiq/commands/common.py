@@ -1,0 +1,58 @@
+"""What every command shares: options, settings from the environment, output helpers."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import orjson
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from sqlalchemy.engine import Engine
+
+from tansiq.errors import InvalidInput
+from tansiq.settings import Settings
+from tansiq.store.database import create_db_engine
+
+err = Console(stderr=True)
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db", help="Database URL (default: TANSIQ_DB or ./tansiq.db).", show_default=False
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print a machine-readable summary.")]
+
+
+def settings_from(db: str | None) -> Settings:
+    """The node's settings from TANSIQ_* variables, with a `--db` option on top."""
+    try:
+        return Settings().with_db(db)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"TANSIQ_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
+        )
+        raise InvalidInput(f"bad setting: {problems}") from None
+
+
+@contextmanager
+def engine_for(db: str | None) -> Iterator[Engine]:
+    """An engine on the node's database for the length of one command."""
+    engine = create_db_engine(settings_from(db).db)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode() + "\n")

@@ -1,0 +1,528 @@
+"""The exchange service: what users and peers do with marked objects, on one connection.
+
+Every function takes the caller (a Principal), works inside the caller's transaction and writes
+its audit entry there, so an action and its record commit together or not at all. Objects are
+immutable STIX versions: an edit, a marking change or a withdrawal makes a new version.
+
+Only the originating partner changes an object; a copy received from a partner is read-only
+here, and the receiver's comments are its own notes, sightings and opinions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy.engine import Connection
+
+from tansiq.accounts import Principal
+from tansiq.domain.markings import Marking, Tlp, Viewer
+from tansiq.domain.reports import WRITERS, CellDraft, ReportDraft
+from tansiq.errors import Forbidden, InvalidInput, NotFound
+from tansiq.sharing import stix
+from tansiq.store import audit, objects
+from tansiq.store.partners import find_partner, node_partner, partner_parents
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """What a user asks for: a TLP level and the partners beyond their own to release to."""
+
+    tlp: Tlp
+    releasable_to: frozenset[str] = frozenset()
+
+
+def _micros(now: datetime) -> int:
+    return stix.to_micros(now)
+
+
+def _require_writer(actor: Principal) -> None:
+    if actor.role not in WRITERS:
+        raise Forbidden(f"a {actor.role.value} may not change reports; ask an analyst")
+
+
+def _marking(conn: Connection, actor: Principal, release: Release) -> Marking:
+    for code in sorted(release.releasable_to):
+        if find_partner(conn, code) is None:
+            raise InvalidInput(f"unknown partner {code!r} in releasable-to")
+    return Marking(release.tlp, actor.partner, release.releasable_to - {actor.partner})
+
+
+def _store(
+    conn: Connection, bodies: Sequence[dict[str, Any]], marking: Marking, now: datetime
+) -> list[objects.Outcome]:
+    definition = stix.releasability_marking(marking.releasable_to)
+    if definition is not None:
+        here = node_partner(conn)
+        _ensure_marking_definition(conn, definition, marking.releasable_to, here, now)
+    first = objects.clock(conn, _micros(now), len(bodies) * 2)
+    outcomes = []
+    for i, body in enumerate(bodies):
+        outcomes.append(objects.put(conn, _new_version(body, marking), first + 2 * i + 1))
+    return outcomes
+
+
+def _new_version(
+    body: dict[str, Any],
+    marking: Marking,
+    peer: str | None = None,
+    received_at: datetime | None = None,
+) -> objects.NewVersion:
+    return objects.NewVersion(
+        body=body,
+        version=stix.to_micros(stix.parse_stix_time(str(body.get("modified", body["created"])))),
+        marking=marking,
+        name=_title(body),
+        ref_ids=tuple(stix.refs_of(body)),
+        peer=peer,
+        received_at=received_at,
+    )
+
+
+def _title(body: dict[str, Any]) -> str | None:
+    for key in ("name", "abstract", "content", "summary", "explanation"):
+        value = body.get(key)
+        if isinstance(value, str) and value:
+            return value[:300]
+    return None
+
+
+def _audit(
+    conn: Connection, actor: Principal, action: str, subject: str, now: datetime, **detail: Any
+) -> None:
+    audit.append(conn, at=now, actor=actor.name, action=action, subject=subject, detail=detail)
+
+
+# --- creating --------------------------------------------------------------------------------
+
+
+def create_report(
+    conn: Connection, actor: Principal, draft: ReportDraft, release: Release, now: datetime
+) -> str:
+    """Store a new report (and its places as locations); returns its STIX id."""
+    _require_writer(actor)
+    marking = _marking(conn, actor, release)
+    _require_readable(conn, actor.viewer, (*draft.cell_ids, *draft.incident_ids))
+    report_id = stix.new_id("report")
+    bodies = stix.report_objects(
+        draft, report_id=report_id, created=now, modified=now, marking=marking
+    )
+    _store(conn, _dependents_first(bodies), marking, now)
+    _audit(conn, actor, "write", report_id, now, tlp=marking.tlp.value, to=_codes(marking))
+    return report_id
+
+
+def create_cell(
+    conn: Connection, actor: Principal, cell: CellDraft, release: Release, now: datetime
+) -> str:
+    _require_writer(actor)
+    marking = _marking(conn, actor, release)
+    cell_id = stix.new_id("intrusion-set")
+    body = stix.cell_object(cell, cell_id=cell_id, created=now, modified=now, marking=marking)
+    _store(conn, [body], marking, now)
+    _audit(conn, actor, "write", cell_id, now, tlp=marking.tlp.value, to=_codes(marking))
+    return cell_id
+
+
+def add_comment(
+    conn: Connection, actor: Principal, body: dict[str, Any], release: Release, now: datetime
+) -> str:
+    """Store a note, sighting or opinion the caller built on objects they can read."""
+    if actor.role not in WRITERS:
+        raise Forbidden(f"a {actor.role.value} may not comment; ask an analyst")
+    marking = _marking(conn, actor, release)
+    _require_readable(conn, actor.viewer, stix.refs_of(body))
+    body = {**body, "object_marking_refs": stix.marking_refs(marking)}
+    _store(conn, [body], marking, now)
+    _audit(conn, actor, "write", str(body["id"]), now, tlp=marking.tlp.value)
+    return str(body["id"])
+
+
+def _require_readable(conn: Connection, viewer: Viewer, ids: Iterable[str]) -> None:
+    wanted = set(ids)
+    missing = wanted - objects.readable_ids(conn, viewer, wanted)
+    if missing:
+        raise NotFound(f"no such object: {sorted(missing)[0]}")
+
+
+def _dependents_first(bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Locations before the report, so a reader never sees a report before its places."""
+    return sorted(bodies, key=lambda b: b["type"] == "report")
+
+
+def _codes(marking: Marking) -> list[str]:
+    return sorted(marking.audience())
+
+
+# --- changing ---------------------------------------------------------------------------------
+
+
+def _own(conn: Connection, actor: Principal, stix_id: str) -> objects.StoredRow:
+    """The latest version of an object the caller's partner originated, for changing it."""
+    row = objects.latest(conn, actor.viewer, stix_id)
+    if row is None:
+        raise NotFound(f"no such object: {stix_id}")
+    if row.originator != actor.partner:
+        raise Forbidden(
+            f"{stix_id} belongs to {row.originator}; it is read-only here. "
+            "Add a note, sighting or opinion instead."
+        )
+    _require_writer(actor)
+    return row
+
+
+def _owned_parts(conn: Connection, row: objects.StoredRow) -> list[objects.StoredRow]:
+    """The object and the locations made for it, which share its marking."""
+    parts = [row]
+    for ref in row.ref_ids:
+        if ref.startswith("location--"):
+            loc = objects.current(conn, ref)
+            if loc is not None and loc.originator == row.originator:
+                parts.append(loc)
+    return parts
+
+
+def _next_version(row: objects.StoredRow, now: datetime) -> str:
+    return stix.stix_time(stix.from_micros(max(_micros(now), row.version + 1)))
+
+
+def edit(
+    conn: Connection, actor: Principal, stix_id: str, changes: dict[str, Any], now: datetime
+) -> None:
+    """A new version with some properties changed (title, text, lang, grade)."""
+    row = _own(conn, actor, stix_id)
+    body = orjson.loads(row.body)
+    body.update(changes)
+    body["modified"] = _next_version(row, now)
+    marking = Marking(row.tlp, row.originator, _released(conn, row))
+    _store(conn, [body], marking, now)
+    _audit(conn, actor, "edit", stix_id, now, fields=sorted(changes))
+
+
+def mark(conn: Connection, actor: Principal, stix_id: str, release: Release, now: datetime) -> None:
+    """Re-mark an object and its places; partners that lose sight of it get a tombstone."""
+    row = _own(conn, actor, stix_id)
+    marking = _marking(conn, actor, release)
+    before = Marking(row.tlp, row.originator, _released(conn, row))
+    bodies = []
+    for part in _owned_parts(conn, row):
+        body = orjson.loads(part.body)
+        body["modified"] = _next_version(part, now)
+        body["object_marking_refs"] = stix.marking_refs(marking)
+        bodies.append(body)
+    _store(conn, _dependents_first(bodies), marking, now)
+    _audit(
+        conn,
+        actor,
+        "mark",
+        stix_id,
+        now,
+        tlp=[before.tlp.value, marking.tlp.value],
+        to=[_codes(before), _codes(marking)],
+        widened=sorted(marking.audience() - before.audience()),
+    )
+
+
+def withdraw(conn: Connection, actor: Principal, stix_id: str, now: datetime) -> None:
+    row = _own(conn, actor, stix_id)
+    for part in _owned_parts(conn, row):
+        version = max(_micros(now), part.version + 1)
+        objects.withdraw(conn, part.stix_id, version, objects.clock(conn, _micros(now)))
+    _audit(conn, actor, "withdraw", stix_id, now)
+
+
+def _released(conn: Connection, row: objects.StoredRow) -> frozenset[str]:
+    return objects.audience(conn, row.pk) - {row.originator}
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def render(conn: Connection, viewer: Viewer, rows: Sequence[objects.StoredRow]) -> list[bytes]:
+    """The bodies as this viewer may see them; see `render_rows`."""
+    return [body for _, body in render_rows(conn, viewer, rows)]
+
+
+def render_rows(
+    conn: Connection, viewer: Viewer, rows: Sequence[objects.StoredRow]
+) -> list[tuple[objects.StoredRow, bytes]]:
+    """Each row with its body as this viewer may see it: links to what they cannot read are cut.
+
+    An object that cannot stand without a hidden link (a relationship to it, a sighting of it)
+    is left out, so no id, title or count of a hidden object ever reaches the viewer.
+    """
+    linked = {ref for row in rows for ref in row.ref_ids}
+    readable = objects.readable_ids(conn, viewer, linked) if linked else set()
+    out = []
+    for row in rows:
+        hidden = set(row.ref_ids) - readable
+        if not hidden:
+            out.append((row, row.body.encode()))
+            continue
+        trimmed = stix.without_refs(orjson.loads(row.body), hidden)
+        if trimmed is not None:
+            out.append((row, orjson.dumps(trimmed)))
+    return out
+
+
+def visible_objects(conn: Connection, viewer: Viewer, batch: int = 1000) -> Iterator[bytes]:
+    """Every latest object the viewer may read, in date_added order, as rendered bytes."""
+    after: int | None = None
+    while True:
+        found = objects.page(conn, viewer, objects.Query(after=after, limit=batch))
+        yield from render(conn, viewer, found.rows)
+        if not found.more:
+            return
+        after = found.rows[-1].date_added
+
+
+def export_bundle(conn: Connection, viewer: Viewer) -> dict[str, Any]:
+    """A STIX bundle of what the viewer may read, with the markings, identities and
+    extension definitions it uses, so that a consumer can interpret every reference."""
+    found = [orjson.loads(b) for b in visible_objects(conn, viewer)]
+    parents = partner_parents(conn)
+    codes = stix.codes_by_identity(parents)
+    named = {codes[r] for o in found for r in _identity_refs(o) if r in codes}
+    support: list[dict[str, Any]] = [*stix.extension_objects(), *stix.TLP_OBJECTS]
+    for code in sorted(named):
+        support.append(stix.partner_identity(code, _partner_name(conn, code), parents.get(code)))
+    marking_ids = {m for o in found for m in o.get("object_marking_refs", [])}
+    support += objects.marking_definitions(conn, marking_ids).values()
+    unique = {str(o["id"]): o for o in [*support, *found]}
+    return stix.bundle(unique.values())
+
+
+def _identity_refs(obj: dict[str, Any]) -> list[str]:
+    refs = [obj.get("created_by_ref"), *obj.get("where_sighted_refs", [])]
+    return [r for r in refs if isinstance(r, str) and r.startswith("identity--")]
+
+
+def _partner_name(conn: Connection, code: str) -> str:
+    found = find_partner(conn, code)
+    return found.name if found else code
+
+
+# --- receiving --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """What became of one object from a peer: stored (with how), or rejected and why."""
+
+    stix_id: str
+    version: str
+    outcome: objects.Outcome | None
+    message: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome is not None
+
+
+@dataclass
+class ReceiveSummary:
+    received: int = 0
+    created: int = 0
+    updated: int = 0
+    withdrawn: int = 0
+    rejected: int = 0
+    results: list[Received] = field(default_factory=list)
+
+    def add(self, result: Received) -> None:
+        self.received += 1
+        self.results.append(result)
+        if result.outcome is None:
+            self.rejected += 1
+        elif result.outcome is objects.Outcome.CREATED:
+            self.created += 1
+        elif result.outcome is objects.Outcome.UPDATED:
+            self.updated += 1
+        elif result.outcome is objects.Outcome.WITHDRAWN:
+            self.withdrawn += 1
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "received": self.received,
+            "created": self.created,
+            "updated": self.updated,
+            "withdrawn": self.withdrawn,
+            "rejected": self.rejected,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where received objects come from: a peer node we pull, or a partner posting to us."""
+
+    partner: str
+    peer: str | None = None
+    actor: str = "sync"
+
+
+def receive(
+    conn: Connection, source: Source, bodies: Sequence[Any], now: datetime
+) -> ReceiveSummary:
+    """Apply objects from a partner in one transaction (the caller's), each judged alone.
+
+    Marking definitions in the batch are learnt first. A `revoked` object is a withdrawal (or a
+    tombstone for a partner that lost sight of it). Copies of our own objects are ignored: this
+    node is their authority. Anything not releasable to this node's partner is rejected.
+    """
+    here = node_partner(conn)
+    known = _known_markings(conn, bodies)
+    codes = stix.codes_by_identity(partner_parents(conn))
+    summary = ReceiveSummary()
+    for body in bodies:
+        summary.add(_receive_one(conn, source, body, here, known, codes, now))
+    conn_detail = summary.counts()
+    audit.append(
+        conn,
+        at=now,
+        actor=source.actor,
+        action="receive",
+        subject=source.peer or source.partner,
+        detail=conn_detail,
+    )
+    return summary
+
+
+def _receive_one(
+    conn: Connection,
+    source: Source,
+    body: Any,
+    here: str,
+    known: dict[str, dict[str, Any]],
+    codes: dict[str, str],
+    now: datetime,
+) -> Received:
+    stix_id, version = _label(body)
+    try:
+        obj = stix.check_object(body)
+        if obj["type"] in SUPPORT_TYPES:
+            return _receive_support(conn, obj, here, codes, now)
+        marking = stix.read_marking(obj, known, codes)
+        if not Viewer(here, frozenset({here}), frozenset({here})).sees(
+            marking.tlp, marking.audience()
+        ):
+            raise InvalidInput(f"{stix_id} is not releasable to {here}")
+        if marking.originator == here:
+            return Received(stix_id, version, objects.Outcome.UNCHANGED)
+        if obj.get("revoked") is True:
+            return Received(stix_id, version, _apply_withdrawal(conn, obj, now))
+        new = _new_version(obj, marking, source.peer, now)
+        date_added = objects.clock(conn, _micros(now), 2) + 1
+        return Received(stix_id, version, objects.put(conn, new, date_added))
+    except InvalidInput as exc:
+        return Received(stix_id, version, None, str(exc))
+
+
+SUPPORT_TYPES = frozenset({"marking-definition", "identity", "extension-definition"})
+"""Reference objects that travel with content: never stored as content themselves."""
+
+
+def _receive_support(
+    conn: Connection, obj: dict[str, Any], here: str, codes: dict[str, str], now: datetime
+) -> Received:
+    """Identities and extension definitions are public reference; releasability marking
+    definitions are kept so this node can pass them on with the objects that use them."""
+    stix_id, version = _label(obj)
+    if obj["type"] == "marking-definition" and not stix.is_tlp(obj):
+        members = stix.releasability_members(obj, codes)
+        _ensure_marking_definition(conn, obj, members, here, now)
+    return Received(stix_id, version, objects.Outcome.UNCHANGED)
+
+
+def _apply_withdrawal(conn: Connection, obj: dict[str, Any], now: datetime) -> objects.Outcome:
+    version = stix.to_micros(stix.parse_stix_time(str(obj.get("modified", obj["created"]))))
+    date_added = objects.clock(conn, _micros(now))
+    done = objects.withdraw(conn, str(obj["id"]), version, date_added)
+    return objects.Outcome.WITHDRAWN if done else objects.Outcome.UNCHANGED
+
+
+def _label(body: Any) -> tuple[str, str]:
+    if not isinstance(body, dict):
+        return "", ""
+    version = body.get("modified", body.get("created", ""))
+    return str(body.get("id", "")), str(version)
+
+
+def _known_markings(conn: Connection, bodies: Sequence[Any]) -> dict[str, dict[str, Any]]:
+    """Releasability marking definitions from the batch and from what this node holds."""
+    found = {
+        str(b["id"]): b
+        for b in bodies
+        if isinstance(b, dict) and b.get("type") == "marking-definition" and "id" in b
+    }
+    wanted = {
+        ref
+        for b in bodies
+        if isinstance(b, dict)
+        for ref in (b.get("object_marking_refs") or [])
+        if isinstance(ref, str) and ref not in found
+    }
+    found.update(objects.marking_definitions(conn, wanted))
+    return found
+
+
+def _ensure_marking_definition(
+    conn: Connection, obj: dict[str, Any], members: frozenset[str], here: str, now: datetime
+) -> None:
+    """Store a releasability marking definition once, readable by the partners it names."""
+    if objects.current(conn, str(obj["id"])) is not None:
+        return
+    marking = Marking(Tlp.CLEAR, here, members)
+    new = objects.NewVersion(body=obj, version=_version_of(obj), marking=marking)
+    objects.put(conn, new, objects.clock(conn, _micros(now)))
+
+
+def _version_of(obj: dict[str, Any]) -> int:
+    return stix.to_micros(stix.parse_stix_time(str(obj.get("modified", obj["created"]))))
+
+
+def publish(
+    conn: Connection, actor: Principal, bodies: Sequence[Any], now: datetime
+) -> ReceiveSummary:
+    """Objects the node's own users post as STIX (TAXII or `import stix`): stored as theirs.
+
+    Each must name the caller's partner as its creator (or no creator, and gets it) and carry
+    a TLP marking; each is judged alone, like a peer's.
+    """
+    _require_writer(actor)
+    known = _known_markings(conn, bodies)
+    codes = stix.codes_by_identity(partner_parents(conn))
+    summary = ReceiveSummary()
+    for body in bodies:
+        summary.add(_publish_one(conn, actor, body, known, codes, now))
+    _audit(conn, actor, "publish", actor.partner, now, **summary.counts())
+    return summary
+
+
+def _publish_one(
+    conn: Connection,
+    actor: Principal,
+    body: Any,
+    known: dict[str, dict[str, Any]],
+    codes: dict[str, str],
+    now: datetime,
+) -> Received:
+    stix_id, version = _label(body)
+    try:
+        obj = dict(stix.check_object(body))
+        if obj["type"] in SUPPORT_TYPES:
+            return Received(stix_id, version, objects.Outcome.UNCHANGED)
+        obj.setdefault("created_by_ref", stix.identity_id(actor.partner))
+        marking = stix.read_marking(obj, known, codes)
+        if marking.originator != actor.partner:
+            raise InvalidInput(f"{stix_id} is created by another partner; only its creator may")
+        if obj.get("revoked") is True:
+            objects_row = objects.current(conn, stix_id)
+            if objects_row is None:
+                raise InvalidInput(f"{stix_id}: nothing to revoke")
+            return Received(stix_id, version, _apply_withdrawal(conn, obj, now))
+        outcomes = _store(conn, [obj], marking, now)
+        return Received(stix_id, version, outcomes[0])
+    except InvalidInput as exc:
+        return Received(stix_id, version, None, str(exc))

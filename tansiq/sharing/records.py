@@ -1,0 +1,66 @@
+"""Stored STIX objects as the flat records the API, the CLI and the pages show.
+
+Built from the body as rendered for the viewer (links to hidden objects already cut), so a
+record never names what its reader may not see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+from sqlalchemy.engine import Connection
+
+from tansiq.domain.markings import Viewer
+from tansiq.sharing import exchange, stix
+from tansiq.store import objects
+
+
+def record(row: objects.StoredRow, body: bytes, audience: frozenset[str]) -> dict[str, Any]:
+    obj = orjson.loads(body)
+    refs = obj.get("object_refs", [])
+    grade = stix.grade_of(obj)
+    return {
+        "id": obj["id"],
+        "type": obj["type"],
+        "version": obj.get("modified", obj.get("created")),
+        "created": obj.get("created"),
+        "title": row.name,
+        "text": obj.get("description", obj.get("content", "")),
+        "lang": obj.get("lang"),
+        "published": obj.get("published"),
+        "grade": str(grade) if grade else None,
+        "confidence": obj.get("confidence"),
+        "tlp": row.tlp.value,
+        "originator": row.originator,
+        "releasable_to": sorted(audience - {row.originator}),
+        "received_from": row.peer,
+        "places": [r for r in refs if r.startswith("location--")],
+        "cells": [r for r in refs if r.startswith("intrusion-set--")],
+        "incidents": [r for r in refs if r.startswith("incident--")],
+        "aliases": obj.get("aliases", []),
+    }
+
+
+def records(
+    conn: Connection, viewer: Viewer, rows: list[objects.StoredRow]
+) -> list[dict[str, Any]]:
+    rendered = exchange.render_rows(conn, viewer, rows)
+    audiences = objects.audiences(conn, [row.pk for row, _ in rendered])
+    return [record(row, body, audiences.get(row.pk, frozenset())) for row, body in rendered]
+
+
+def places(conn: Connection, viewer: Viewer, ids: list[str]) -> Mapping[str, dict[str, Any]]:
+    """The readable locations among these ids, as {id: {name, latitude, longitude, ...}}."""
+    rows = objects.page(conn, viewer, objects.Query(ids=ids, limit=max(len(ids), 1))).rows
+    out = {}
+    for row in rows:
+        obj = orjson.loads(row.body)
+        out[row.stix_id] = {
+            "name": obj.get("name", ""),
+            "latitude": obj.get("latitude"),
+            "longitude": obj.get("longitude"),
+            "administrative_area": obj.get("administrative_area"),
+        }
+    return out

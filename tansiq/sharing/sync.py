@@ -1,0 +1,159 @@
+"""Pull from a peer node over TAXII 2.1: what changed since the stored cursor, page by page.
+
+Each page is applied in one transaction together with the cursor that follows it, so a sync
+killed at any moment resumes where the last committed page ended, and re-applying a page is
+harmless (a version already held is left as it is). The peer serves only what is released
+to this node's partner; withdrawals and narrowed releasability arrive as tombstones in their
+own collection and are applied like any other change.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import httpx
+import orjson
+from sqlalchemy.engine import Engine
+
+from tansiq.domain.markings import NAMESPACE
+from tansiq.errors import PeerUnavailable
+from tansiq.sharing import exchange, stix
+from tansiq.store import audit
+from tansiq.store import peers as peer_store
+from tansiq.store.database import writing
+
+ROOT = "taxii2/exchange/"
+COLLECTIONS = ("intel", "withdrawals")
+"""Pulled in this order; versions decide when a tombstone and an object cross."""
+MEDIA = "application/taxii+json;version=2.1"
+
+
+def collection_id(name: str) -> str:
+    return str(uuid.uuid5(NAMESPACE, "collection:" + name))
+
+
+@dataclass
+class SyncSummary:
+    peer: str
+    pages: int = 0
+    counts: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(
+            ("received", "created", "updated", "withdrawn", "rejected"), 0
+        )
+    )
+    rejections: list[dict[str, str]] = field(default_factory=list)
+
+    def add(self, received: exchange.ReceiveSummary) -> None:
+        self.pages += 1
+        for key, value in received.counts().items():
+            self.counts[key] += value
+        self.rejections += [
+            {"id": r.stix_id, "version": r.version, "reason": r.message or ""}
+            for r in received.results
+            if not r.ok
+        ][:100]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "peer": self.peer,
+            **self.counts,
+            "pages": self.pages,
+            "rejections": self.rejections,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    objects: list[Any]
+    more: bool
+    last_added: int | None
+
+
+def sync_peer(
+    engine: Engine,
+    peer: peer_store.Peer,
+    client: httpx.Client,
+    now: Callable[[], datetime],
+    page_size: int,
+    on_page: Callable[[int], None] = lambda _: None,
+) -> SyncSummary:
+    """Pull every collection of one peer until it has nothing newer."""
+    summary = SyncSummary(peer.name)
+    for name in COLLECTIONS:
+        _pull_collection(engine, peer, name, client, now, page_size, summary, on_page)
+    with writing(engine) as conn:
+        peer_store.mark_synced(conn, peer.name, now())
+        audit.append(
+            conn, at=now(), actor="sync", action="sync", subject=peer.name, detail=summary.counts
+        )
+    return summary
+
+
+def _pull_collection(
+    engine: Engine,
+    peer: peer_store.Peer,
+    name: str,
+    client: httpx.Client,
+    now: Callable[[], datetime],
+    page_size: int,
+    summary: SyncSummary,
+    on_page: Callable[[int], None],
+) -> None:
+    with writing(engine) as conn:
+        after = peer_store.cursor(conn, peer.name, name)
+    while True:
+        page = fetch(client, peer, name, after, page_size)
+        with writing(engine) as conn:
+            source = exchange.Source(partner=peer.name, peer=peer.name, actor=f"sync:{peer.name}")
+            summary.add(exchange.receive(conn, source, page.objects, now()))
+            if page.last_added is not None:
+                after = page.last_added
+                peer_store.set_cursor(conn, peer.name, name, after, now())
+        on_page(summary.counts["received"])
+        if not page.more or page.last_added is None:
+            return
+
+
+def fetch(
+    client: httpx.Client, peer: peer_store.Peer, name: str, after: int | None, limit: int
+) -> Page:
+    """One page of a peer's collection after a date_added (epoch µs)."""
+    url = f"{peer.url}{ROOT}collections/{collection_id(name)}/objects/"
+    params: dict[str, str | int] = {"limit": limit}
+    if after is not None:
+        params["added_after"] = stix.stix_time(stix.from_micros(after))
+    headers = {"Accept": MEDIA, "Authorization": f"Bearer {peer.token}"}
+    try:
+        response = client.get(url, params=params, headers=headers)
+    except httpx.HTTPError as exc:
+        raise PeerUnavailable(f"peer {peer.name} at {peer.url}: {exc}") from None
+    if response.status_code != 200:
+        raise PeerUnavailable(_why(peer, response))
+    return _page(peer, response)
+
+
+def _page(peer: peer_store.Peer, response: httpx.Response) -> Page:
+    try:
+        envelope = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        raise PeerUnavailable(f"peer {peer.name} answered, but not with JSON") from None
+    found = envelope.get("objects", []) if isinstance(envelope, dict) else None
+    if not isinstance(found, list):
+        raise PeerUnavailable(f"peer {peer.name} answered with something that is not an envelope")
+    last = response.headers.get("X-TAXII-Date-Added-Last")
+    last_added = stix.to_micros(stix.parse_stix_time(last)) if last else None
+    return Page(found, bool(envelope.get("more")), last_added)
+
+
+def _why(peer: peer_store.Peer, response: httpx.Response) -> str:
+    try:
+        body = orjson.loads(response.content)
+        detail = body.get("title", "") + ": " + body.get("description", "")
+    except (orjson.JSONDecodeError, AttributeError, TypeError):
+        detail = response.text[:200]
+    hint = " (check the token)" if response.status_code in (401, 403) else ""
+    return f"peer {peer.name} answered {response.status_code}{hint}: {detail}"

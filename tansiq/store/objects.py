@@ -1,0 +1,437 @@
+"""STIX object versions and who may read them: the one place releasability is enforced in SQL.
+
+Every read takes a `Viewer` and filters in the query, before any limit, so a page, a count or a
+search never sees what the viewer may not (fail closed: no audience row, no visibility). The
+rule mirrors `Viewer.sees` in tansiq.domain.markings and is tested against it.
+
+Writes keep three invariants:
+- one `latest` row per object; an older version is never made latest again;
+- when a new version narrows the audience, older versions narrow with it (a partner that lost
+  sight of an object cannot read its history either) and the partners that lost it get a
+  tombstone row, served to them alone, so the change reaches their node;
+- `date_added` comes from one node-wide clock, strictly increasing, held under a lock until commit,
+  so that readers paging by `date_added` never skip a row committed late.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any, Final, Literal
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from tansiq.domain.markings import Marking, Tlp, Viewer
+from tansiq.store.schema import node_config, object_audience, stix_objects
+
+OBJECT: Final = "object"
+TOMBSTONE: Final = "tombstone"
+Kind = Literal["object", "tombstone"]
+_CLOCK = "clock"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class Outcome(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    STALE = "stale"
+    """Older than a version or withdrawal this node already holds; ignored."""
+    WITHDRAWN = "withdrawn"
+
+
+@dataclass(frozen=True, slots=True)
+class NewVersion:
+    """One STIX object version to store, with what the store needs to index it."""
+
+    body: dict[str, object]
+    version: int
+    marking: Marking
+    name: str | None = None
+    ref_ids: tuple[str, ...] = ()
+    peer: str | None = None
+    received_at: datetime | None = None
+
+    @property
+    def stix_id(self) -> str:
+        return str(self.body["id"])
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRow:
+    pk: int
+    stix_id: str
+    stix_type: str
+    version: int
+    date_added: int
+    originator: str
+    tlp: Tlp
+    body: str
+    ref_ids: tuple[str, ...]
+    peer: str | None
+    name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    rows: list[StoredRow]
+    more: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A TAXII-style selection: after a date_added, some types/ids/versions, at most `limit`."""
+
+    kind: Kind = OBJECT
+    after: int | None = None
+    limit: int = 100
+    types: Collection[str] = ()
+    ids: Collection[str] = ()
+    versions: Literal["last", "first", "all"] | frozenset[int] = "last"
+    spec_versions: Collection[str] = ()
+
+
+_COLUMNS = (
+    stix_objects.c.pk,
+    stix_objects.c.stix_id,
+    stix_objects.c.stix_type,
+    stix_objects.c.version,
+    stix_objects.c.date_added,
+    stix_objects.c.originator,
+    stix_objects.c.tlp,
+    stix_objects.c.body,
+    stix_objects.c.ref_ids,
+    stix_objects.c.peer,
+    stix_objects.c.name,
+)
+
+
+def _row(r: Any) -> StoredRow:
+    m = r._mapping
+    refs = str(m["ref_ids"])
+    return StoredRow(
+        pk=int(m["pk"]),
+        stix_id=str(m["stix_id"]),
+        stix_type=str(m["stix_type"]),
+        version=int(m["version"]),
+        date_added=int(m["date_added"]),
+        originator=str(m["originator"]),
+        tlp=Tlp(m["tlp"]),
+        body=str(m["body"]),
+        ref_ids=tuple(refs.split()) if refs else (),
+        peer=m["peer"],
+        name=m["name"],
+    )
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def visible_to(viewer: Viewer, table: sa.Table = stix_objects) -> sa.ColumnElement[bool]:
+    """True for rows the viewer may read: an audience row names one of the viewer's codes."""
+    a = object_audience.alias("aud")
+    red = a.c.partner_code.in_(sorted(viewer.red_codes))
+    other = sa.and_(table.c.tlp != Tlp.RED.value, a.c.partner_code.in_(sorted(viewer.codes)))
+    return sa.exists().where(a.c.object_pk == table.c.pk, sa.or_(red, other))
+
+
+def page(conn: Connection, viewer: Viewer, query: Query) -> Page:
+    """One page in date_added order; the index on (kind, date_added) means no collection scan."""
+    o = stix_objects
+    stmt = sa.select(*_COLUMNS).where(o.c.kind == query.kind, visible_to(viewer))
+    if query.kind == OBJECT:
+        stmt = stmt.where(o.c.withdrawn == sa.false())
+    if query.after is not None:
+        stmt = stmt.where(o.c.date_added > query.after)
+    if query.types:
+        stmt = stmt.where(o.c.stix_type.in_(sorted(query.types)))
+    if query.ids:
+        stmt = stmt.where(o.c.stix_id.in_(sorted(query.ids)))
+    if query.spec_versions:
+        stmt = stmt.where(o.c.spec_version.in_(sorted(query.spec_versions)))
+    stmt = stmt.where(_version_clause(query))
+    stmt = stmt.order_by(o.c.date_added).limit(query.limit + 1)
+    rows = [_row(r) for r in conn.execute(stmt)]
+    return Page(rows[: query.limit], len(rows) > query.limit)
+
+
+def _version_clause(query: Query) -> sa.ColumnElement[bool]:
+    o = stix_objects
+    if query.versions == "last":
+        return o.c.latest == sa.true() if query.kind == OBJECT else sa.true()
+    if query.versions == "all":
+        return sa.true()
+    if query.versions == "first":
+        o2 = stix_objects.alias("o2")
+        first = (
+            sa.select(sa.func.min(o2.c.version))
+            .where(o2.c.stix_id == o.c.stix_id, o2.c.kind == o.c.kind)
+            .scalar_subquery()
+        )
+        return o.c.version == first
+    return o.c.version.in_(sorted(query.versions))
+
+
+def latest(conn: Connection, viewer: Viewer, stix_id: str) -> StoredRow | None:
+    """The latest version of an object if the viewer may read it, else None (as if missing)."""
+    found = page(conn, viewer, Query(ids=(stix_id,), limit=1)).rows
+    return found[0] if found else None
+
+
+def readable_ids(conn: Connection, viewer: Viewer, stix_ids: Iterable[str]) -> set[str]:
+    """Which of these ids the viewer can read in their latest version."""
+    wanted = sorted(set(stix_ids))
+    o = stix_objects
+    found: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        stmt = sa.select(o.c.stix_id).where(
+            o.c.stix_id.in_(chunk),
+            o.c.kind == OBJECT,
+            o.c.latest == sa.true(),
+            o.c.withdrawn == sa.false(),
+            visible_to(viewer),
+        )
+        found.update(conn.execute(stmt).scalars())
+    return found
+
+
+def search(
+    conn: Connection,
+    viewer: Viewer,
+    *,
+    types: Collection[str] = (),
+    text: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[StoredRow]:
+    """Latest visible versions, newest first, optionally containing `text` in name or body."""
+    o = stix_objects
+    stmt = sa.select(*_COLUMNS).where(*_listing(viewer, types, text))
+    stmt = stmt.order_by(o.c.date_added.desc()).limit(limit).offset(offset)
+    return [_row(r) for r in conn.execute(stmt)]
+
+
+def count(
+    conn: Connection, viewer: Viewer, *, types: Collection[str] = (), text: str | None = None
+) -> int:
+    stmt = sa.select(sa.func.count()).select_from(stix_objects)
+    return int(conn.execute(stmt.where(*_listing(viewer, types, text))).scalar_one())
+
+
+def _listing(
+    viewer: Viewer, types: Collection[str], text: str | None
+) -> list[sa.ColumnElement[bool]]:
+    o = stix_objects
+    where = [
+        o.c.kind == OBJECT,
+        o.c.latest == sa.true(),
+        o.c.withdrawn == sa.false(),
+        visible_to(viewer),
+    ]
+    if types:
+        where.append(o.c.stix_type.in_(sorted(types)))
+    if text:
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where.append(
+            sa.or_(o.c.name.ilike(pattern, escape="\\"), o.c.body.ilike(pattern, escape="\\"))
+        )
+    return where
+
+
+def audience(conn: Connection, pk: int) -> frozenset[str]:
+    stmt = sa.select(object_audience.c.partner_code).where(object_audience.c.object_pk == pk)
+    return frozenset(conn.execute(stmt).scalars())
+
+
+def audiences(conn: Connection, pks: Iterable[int]) -> dict[int, frozenset[str]]:
+    wanted = sorted(set(pks))
+    found: dict[int, set[str]] = {}
+    for start in range(0, len(wanted), 500):
+        stmt = sa.select(object_audience.c.object_pk, object_audience.c.partner_code).where(
+            object_audience.c.object_pk.in_(wanted[start : start + 500])
+        )
+        for pk, code in conn.execute(stmt):
+            found.setdefault(int(pk), set()).add(str(code))
+    return {pk: frozenset(codes) for pk, codes in found.items()}
+
+
+def current(conn: Connection, stix_id: str) -> StoredRow | None:
+    """The latest stored version whatever its audience: for writers, never for readers."""
+    o = stix_objects
+    stmt = sa.select(*_COLUMNS).where(
+        o.c.stix_id == stix_id, o.c.kind == OBJECT, o.c.latest == sa.true()
+    )
+    found = conn.execute(stmt).first()
+    return _row(found) if found else None
+
+
+def marking_definitions(conn: Connection, stix_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Stored marking definitions among these ids, by id (they are public reference data)."""
+    wanted = sorted({i for i in stix_ids if i.startswith("marking-definition--")})
+    if not wanted:
+        return {}
+    o = stix_objects
+    stmt = sa.select(o.c.stix_id, o.c.body).where(
+        o.c.stix_id.in_(wanted), o.c.kind == OBJECT, o.c.latest == sa.true()
+    )
+    return {str(i): orjson.loads(b) for i, b in conn.execute(stmt)}
+
+
+def is_withdrawn(conn: Connection, stix_id: str) -> bool:
+    o = stix_objects
+    stmt = sa.select(o.c.withdrawn).where(
+        o.c.stix_id == stix_id, o.c.kind == OBJECT, o.c.latest == sa.true()
+    )
+    return bool(conn.execute(stmt).scalar())
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+def clock(conn: Connection, now_us: int, count: int = 1) -> int:
+    """Reserve `count` date_added values, strictly after every earlier one; returns the first.
+
+    The clock row stays locked until the transaction ends (SELECT ... FOR UPDATE on PostgreSQL;
+    SQLite has one writer), so values commit in the order they were handed out.
+    """
+    stmt = sa.select(node_config.c.value).where(node_config.c.key == _CLOCK).with_for_update()
+    last = conn.execute(stmt).scalar()
+    first = max(now_us, int(last) + 1) if last is not None else now_us
+    value = str(first + count - 1)
+    if last is None:
+        conn.execute(node_config.insert().values(key=_CLOCK, value=value))
+    else:
+        conn.execute(node_config.update().where(node_config.c.key == _CLOCK).values(value=value))
+    return first
+
+
+def put(conn: Connection, new: NewVersion, date_added: int) -> Outcome:
+    """Store one version; see the module docstring for what a narrowing version does."""
+    if _stored(conn, new.stix_id, new.version):
+        return Outcome.UNCHANGED
+    if new.version <= _withdrawn_through(conn, new.stix_id):
+        return Outcome.STALE
+    previous = current(conn, new.stix_id)
+    if previous is not None and previous.version > new.version:
+        return Outcome.STALE
+    if previous is not None:
+        _supersede(conn, previous, new, date_added)
+    pk = _insert(conn, new, OBJECT, date_added, latest=True)
+    _set_audience(conn, pk, new.marking.audience())
+    return Outcome.UPDATED if previous is not None else Outcome.CREATED
+
+
+def _supersede(conn: Connection, previous: StoredRow, new: NewVersion, date_added: int) -> None:
+    o = stix_objects
+    conn.execute(
+        o.update().where(o.c.stix_id == new.stix_id, o.c.kind == OBJECT).values(latest=False)
+    )
+    keep = new.marking.audience()
+    lost = audience(conn, previous.pk) - keep
+    if not lost:
+        return
+    older = sa.select(o.c.pk).where(o.c.stix_id == new.stix_id, o.c.kind == OBJECT)
+    conn.execute(
+        object_audience.delete().where(
+            object_audience.c.object_pk.in_(older),
+            object_audience.c.partner_code.not_in(sorted(keep)),
+        )
+    )
+    _tombstone(conn, previous, new.version, lost, date_added - 1)
+
+
+def withdraw(conn: Connection, stix_id: str, version: int, date_added: int) -> bool:
+    """Hide every version of an object and tombstone it for everyone who could read it.
+
+    Returns False when there is nothing to withdraw (unknown, or already withdrawn).
+    """
+    previous = current(conn, stix_id)
+    if previous is None or is_withdrawn(conn, stix_id) or version < previous.version:
+        return False
+    o = stix_objects
+    conn.execute(
+        o.update().where(o.c.stix_id == stix_id, o.c.kind == OBJECT).values(withdrawn=True)
+    )
+    _tombstone(conn, previous, version, audience(conn, previous.pk), date_added)
+    return True
+
+
+def _tombstone(
+    conn: Connection, previous: StoredRow, version: int, readers: frozenset[str], date_added: int
+) -> None:
+    body = orjson.loads(previous.body)
+    body["revoked"] = True
+    body["modified"] = _stix_time(version)
+    stone = NewVersion(
+        body=body,
+        version=version,
+        marking=Marking(previous.tlp, previous.originator),
+        name=previous.name,
+        peer=previous.peer,
+    )
+    pk = _insert(conn, stone, TOMBSTONE, date_added, latest=False)
+    _set_audience(conn, pk, readers)
+
+
+def _stix_time(micros: int) -> str:
+    moment = _EPOCH + timedelta(microseconds=micros)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _stored(conn: Connection, stix_id: str, version: int) -> bool:
+    o = stix_objects
+    stmt = sa.select(o.c.pk).where(
+        o.c.stix_id == stix_id, o.c.version == version, o.c.kind == OBJECT
+    )
+    return conn.execute(stmt).first() is not None
+
+
+def _withdrawn_through(conn: Connection, stix_id: str) -> int:
+    """The newest tombstone version for an object on this node (-1 if none)."""
+    o = stix_objects
+    stmt = sa.select(sa.func.max(o.c.version)).where(o.c.stix_id == stix_id, o.c.kind == TOMBSTONE)
+    value = conn.execute(stmt).scalar()
+    return int(value) if value is not None else -1
+
+
+def _insert(conn: Connection, new: NewVersion, kind: Kind, date_added: int, latest: bool) -> int:
+    body = new.body
+    result = conn.execute(
+        stix_objects.insert().values(
+            kind=kind,
+            stix_id=new.stix_id,
+            stix_type=str(body["type"]),
+            spec_version=str(body.get("spec_version", "2.1")),
+            version=new.version,
+            date_added=date_added,
+            originator=new.marking.originator,
+            tlp=new.marking.tlp.value,
+            latest=latest,
+            withdrawn=False,
+            peer=new.peer,
+            received_at=new.received_at,
+            name=new.name,
+            ref_ids=" ".join(new.ref_ids),
+            body=orjson.dumps(body).decode(),
+        )
+    )
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def _set_audience(conn: Connection, pk: int, codes: Iterable[str]) -> None:
+    rows = [{"object_pk": pk, "partner_code": c} for c in sorted(set(codes))]
+    if rows:
+        conn.execute(object_audience.insert(), rows)
+
+
+def tombstones_for(conn: Connection, stix_id: str) -> Sequence[StoredRow]:
+    o = stix_objects
+    stmt = sa.select(*_COLUMNS).where(o.c.stix_id == stix_id, o.c.kind == TOMBSTONE)
+    return [_row(r) for r in conn.execute(stmt.order_by(o.c.date_added))]
