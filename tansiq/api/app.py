@@ -9,6 +9,7 @@ from tansiq import __version__
 from tansiq.api import areas, health, incidents, problems, reports
 from tansiq.geo.locator import AreaLocator
 from tansiq.settings import Settings
+from tansiq.sharing import taxii
 from tansiq.store.database import create_db_engine
 from tansiq.web.pages import mount_static
 from tansiq.web.pages import router as web_router
@@ -30,6 +31,7 @@ def create_app(
     problems.install(app)
     for module in (health, incidents, areas, reports):
         app.include_router(module.router)
+    taxii.install(app)
     app.include_router(web_router())
     mount_static(app)
     return app

@@ -14,7 +14,6 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.engine import Connection
 
-from tansiq.accounts import Principal
 from tansiq.api.auth import Caller
 from tansiq.api.deps import read_conn
 from tansiq.domain.grading import parse_grade
@@ -23,7 +22,8 @@ from tansiq.domain.reports import CellDraft, Place, ReportDraft
 from tansiq.errors import NotFound
 from tansiq.places import place_all
 from tansiq.sharing import exchange, records, stix
-from tansiq.store import audit, objects
+from tansiq.sharing.reads import record_read
+from tansiq.store import objects
 from tansiq.store.database import writing
 
 router = APIRouter(tags=["reports"])
@@ -104,7 +104,7 @@ def list_reports(
     rows = objects.search(conn, who.viewer, types=(type,), text=q, limit=limit, offset=offset)
     found = records.records(conn, who.viewer, rows)
     total = objects.count(conn, who.viewer, types=(type,), text=q)
-    _record_read(request, who, [r["id"] for r in found])
+    record_read(request.app.state.engine, who, [r["id"] for r in found], "api")
     return {"total": total, "returned": len(found), "items": found}
 
 
@@ -114,7 +114,7 @@ def get_object(request: Request, conn: Conn, who: Caller, stix_id: str) -> dict[
     found = records.records(conn, who.viewer, [row]) if row else []
     if not found:
         raise NotFound(f"no such object: {stix_id}")
-    _record_read(request, who, [stix_id])
+    record_read(request.app.state.engine, who, [stix_id], "api")
     item = found[0]
     item["places"] = list(records.places(conn, who.viewer, item["places"]).values())
     return item
@@ -189,23 +189,5 @@ def export_stix(request: Request, conn: Conn, who: Caller) -> Response:
     """Everything the caller may read, as one STIX 2.1 bundle."""
     bundle = exchange.export_bundle(conn, who.viewer)
     ids = [o["id"] for o in bundle["objects"]]
-    _record_read(request, who, ids)
+    record_read(request.app.state.engine, who, ids, "api")
     return Response(stix.dumps(bundle), media_type="application/stix+json;version=2.1")
-
-
-def _record_read(request: Request, who: Principal, ids: list[str]) -> None:
-    if not ids:
-        return
-    action = "share" if who.role.value == "peer" else "read"
-
-    def work(conn: Connection) -> None:
-        audit.append(
-            conn,
-            at=_now(),
-            actor=who.name,
-            action=action,
-            subject="api",
-            detail={"count": len(ids), "ids": ids},
-        )
-
-    _write(request, work)

@@ -9,15 +9,22 @@ else, so an air-gapped node never waits on (or leaks to) an outside host.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import xstatic.pkg.leaflet
 import xstatic.pkg.leaflet_markercluster
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.engine import Connection
 
 import tansiq
+from tansiq.api.auth import Caller
+from tansiq.api.deps import read_conn
+from tansiq.sharing import records
+from tansiq.sharing.reads import record_read
+from tansiq.store import objects
 
 WEB_DIR = Path(__file__).parent
 TEMPLATES_DIR = WEB_DIR / "templates"
@@ -58,6 +65,29 @@ def router() -> APIRouter:
         root = str(request.scope.get("root_path", "")).rstrip("/")
         context = {"root": root, "version": tansiq.__version__}
         return templates.TemplateResponse(request, "map.html", context, headers=PAGE_HEADERS)
+
+    @pages.get("/reports", response_class=HTMLResponse)
+    def reports_page(
+        request: Request,
+        conn: Annotated[Connection, Depends(read_conn)],
+        who: Caller,
+        q: Annotated[str | None, Query(max_length=200)] = None,
+    ) -> HTMLResponse:
+        """The reports the caller may read, newest first (login: Bearer token or Basic)."""
+        rows = objects.search(conn, who.viewer, types=("report",), text=q, limit=200)
+        items = records.records(conn, who.viewer, rows)
+        context = {
+            "root": str(request.scope.get("root_path", "")).rstrip("/"),
+            "version": tansiq.__version__,
+            "user": who.name,
+            "partner": who.partner,
+            "role": who.role.value,
+            "q": q,
+            "items": items,
+            "total": objects.count(conn, who.viewer, types=("report",), text=q),
+        }
+        record_read(request.app.state.engine, who, [i["id"] for i in items], "page")
+        return templates.TemplateResponse(request, "reports.html", context, headers=PAGE_HEADERS)
 
     return pages
 

@@ -156,3 +156,17 @@ def test_bad_reports_are_client_errors_and_store_nothing(
     assert 400 <= answer.status_code < 500
     assert answer.headers["content-type"] == PROBLEM
     assert client.get("/api/reports", headers=_as(people, "joc-analyst")).json()["total"] == 0
+
+
+def test_the_reports_page_shows_only_what_the_reader_may_see(
+    client: TestClient, people: dict[str, Account]
+) -> None:
+    _add(client, people, title="For KRG: تحرك خلية قرب مخمور", tlp="amber", releasable_to=["krg"])
+    _add(client, people, title="JOC only", tlp="amber")
+    assert client.get("/reports").status_code == 401
+    page = client.get("/reports", headers=_as(people, "krg-analyst"))
+    assert page.status_code == 200
+    assert "تحرك خلية قرب مخمور" in page.text
+    assert "JOC only" not in page.text
+    assert "1 report<" in page.text
+    assert "default-src 'self'" in page.headers["content-security-policy"]
