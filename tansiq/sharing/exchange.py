@@ -19,7 +19,7 @@ import orjson
 from sqlalchemy.engine import Connection
 
 from tansiq.accounts import Principal
-from tansiq.domain.markings import Marking, Tlp, Viewer
+from tansiq.domain.markings import Marking, Tlp, Viewer, node_viewer
 from tansiq.domain.reports import WRITERS, CellDraft, ReportDraft
 from tansiq.errors import Forbidden, InvalidInput, NotFound
 from tansiq.sharing import stix
@@ -58,11 +58,7 @@ def _store(
     if definition is not None:
         here = node_partner(conn)
         _ensure_marking_definition(conn, definition, marking.releasable_to, here, now)
-    first = objects.clock(conn, _micros(now), len(bodies) * 2)
-    outcomes = []
-    for i, body in enumerate(bodies):
-        outcomes.append(objects.put(conn, _new_version(body, marking), first + 2 * i + 1))
-    return outcomes
+    return objects.put_many(conn, [_new_version(body, marking) for body in bodies], _micros(now))
 
 
 def _new_version(
@@ -371,50 +367,57 @@ def receive(
     tombstone for a partner that lost sight of it). Copies of our own objects are ignored: this
     node is their authority. Anything not releasable to this node's partner is rejected.
     """
-    here = node_partner(conn)
-    known = _known_markings(conn, bodies)
-    codes = stix.codes_by_identity(partner_parents(conn))
+    parents = partner_parents(conn)
+    intake = _Intake(
+        here=node_viewer(node_partner(conn), parents),
+        known=_known_markings(conn, bodies),
+        codes=stix.codes_by_identity(parents),
+        source=source,
+        now=now,
+    )
+    judged = [_receive_one(conn, intake, body) for body in bodies]
+    pending = [j for j in judged if isinstance(j, objects.NewVersion)]
+    stored = iter(objects.put_many(conn, pending, _micros(now)))
     summary = ReceiveSummary()
-    for body in bodies:
-        summary.add(_receive_one(conn, source, body, here, known, codes, now))
-    conn_detail = summary.counts()
+    for body, result in zip(bodies, judged, strict=True):
+        if isinstance(result, objects.NewVersion):
+            result = Received(*_label(body), next(stored))
+        summary.add(result)
     audit.append(
         conn,
         at=now,
         actor=source.actor,
         action="receive",
         subject=source.peer or source.partner,
-        detail=conn_detail,
+        detail=summary.counts(),
     )
     return summary
 
 
-def _receive_one(
-    conn: Connection,
-    source: Source,
-    body: Any,
-    here: str,
-    known: dict[str, dict[str, Any]],
-    codes: dict[str, str],
-    now: datetime,
-) -> Received:
+@dataclass(frozen=True, slots=True)
+class _Intake:
+    here: Viewer
+    known: dict[str, dict[str, Any]]
+    codes: dict[str, str]
+    source: Source
+    now: datetime
+
+
+def _receive_one(conn: Connection, intake: _Intake, body: Any) -> Received | objects.NewVersion:
+    """The verdict on one received object, or the version to store (stored as a batch)."""
     stix_id, version = _label(body)
     try:
         obj = stix.check_object(body)
         if obj["type"] in SUPPORT_TYPES:
-            return _receive_support(conn, obj, here, codes, now)
-        marking = stix.read_marking(obj, known, codes)
-        if not Viewer(here, frozenset({here}), frozenset({here})).sees(
-            marking.tlp, marking.audience()
-        ):
-            raise InvalidInput(f"{stix_id} is not releasable to {here}")
-        if marking.originator == here:
+            return _receive_support(conn, obj, intake.here.partner, intake.codes, intake.now)
+        marking = stix.read_marking(obj, intake.known, intake.codes)
+        if not intake.here.sees(marking.tlp, marking.audience()):
+            raise InvalidInput(f"{stix_id} is not releasable to {intake.here.partner}")
+        if marking.originator == intake.here.partner:
             return Received(stix_id, version, objects.Outcome.UNCHANGED)
         if obj.get("revoked") is True:
-            return Received(stix_id, version, _apply_withdrawal(conn, obj, now))
-        new = _new_version(obj, marking, source.peer, now)
-        date_added = objects.clock(conn, _micros(now), 2) + 1
-        return Received(stix_id, version, objects.put(conn, new, date_added))
+            return Received(stix_id, version, _apply_withdrawal(conn, obj, intake.now))
+        return _new_version(obj, marking, intake.source.peer, intake.now)
     except InvalidInput as exc:
         return Received(stix_id, version, None, str(exc))
 

@@ -275,3 +275,21 @@ def test_copies_of_our_own_objects_are_ignored(engine: Engine, people: dict[str,
     assert kept is not None
     assert kept.name == "Cell"
     assert identity_id("joc") in kept.body
+
+
+def test_a_node_receives_what_is_released_to_its_sub_organisations(engine: Engine) -> None:
+    setup_node(engine, partner="krg")
+    marking = Marking(Tlp.AMBER, "joc", frozenset({"krg-asayish"}))
+    draft = ReportDraft(title="For Asayish", text="x", published=FROZEN_NOW)
+    bodies = stix.report_objects(
+        draft,
+        report_id="report--8f1c1b0e-5d1e-4c1c-9d1e-2f1c1b0e5d1e",
+        created=FROZEN_NOW,
+        modified=FROZEN_NOW,
+        marking=marking,
+    )
+    definition = stix.releasability_marking({"krg-asayish"})
+    assert definition is not None
+    with writing(engine) as conn:
+        result = exchange.receive(conn, Source("joc", "joc"), [definition, *bodies], LATER)
+    assert (result.created, result.rejected) == (1, 0)
