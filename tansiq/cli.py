@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from tansiq.accounts import create_user
 from tansiq.commands.accounts import partners_app, users_app
 from tansiq.commands.audit import audit_app
 from tansiq.commands.common import DbOption, JsonOption, err, now, print_json, settings_from
@@ -24,6 +25,7 @@ from tansiq.commands.reports import cells_app, comment, reports_app
 from tansiq.commands.stixfiles import export_app, import_stix
 from tansiq.domain.areas import Area, AreaLevel
 from tansiq.domain.incidents import IncidentFilter
+from tansiq.domain.reports import Role
 from tansiq.errors import InvalidInput, TansiqError
 from tansiq.exports import geojson_bytes, incident_record, json_bytes, write_csv
 from tansiq.geo.locator import AreaLocator
@@ -267,21 +269,50 @@ PortOption = Annotated[int | None, typer.Option(help="Port to listen on (default
 
 
 @app.command()
-def serve(db: DbOption = None, host: HostOption = None, port: PortOption = None) -> None:
-    """Serve the web app and the HTTP API."""
+def serve(
+    db: DbOption = None,
+    host: HostOption = None,
+    port: PortOption = None,
+    cert: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True, dir_okay=False, readable=True, help="TLS certificate (PEM): serve HTTPS."
+        ),
+    ] = None,
+    key: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True, dir_okay=False, readable=True, help="TLS private key (PEM) for --cert."
+        ),
+    ] = None,
+) -> None:
+    """Serve the web app, the HTTP API and TAXII 2.1 (plain HTTP unless given --cert/--key)."""
+    if (cert is None) != (key is None):
+        raise InvalidInput("give both --cert and --key for HTTPS, or neither")
     settings = settings_from(db)
     settings = settings.model_copy(update={k: v for k, v in (("host", host), ("port", port)) if v})
-    _serve(settings)
+    _serve(settings, (cert, key) if cert and key else None)
 
 
-def _serve(settings: Settings) -> None:
+def _serve(settings: Settings, tls: tuple[Path, Path] | None = None) -> None:
+    import ssl
+
     import uvicorn
 
     from tansiq.api.app import create_app
 
     application = create_app(settings)
-    err.print(f"tansiq serving on http://{settings.host}:{settings.port}/")
-    uvicorn.run(application, host=settings.host, port=settings.port, log_level="warning")
+    scheme = "https" if tls else "http"
+    err.print(f"tansiq serving on {scheme}://{settings.host}:{settings.port}/")
+    uvicorn.run(
+        application,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        ssl_certfile=tls[0] if tls else None,
+        ssl_keyfile=tls[1] if tls else None,
+        ssl_version=ssl.PROTOCOL_TLS_SERVER,
+    )
 
 
 @app.command()
@@ -298,10 +329,29 @@ def demo(
         Path(f"{file}{suffix}").unlink(missing_ok=True)
     settings = Settings(db=sqlite_url(file))
     settings = settings.model_copy(update={k: v for k, v in (("host", host), ("port", port)) if v})
-    _init(settings)
+    _init(settings, "jcc", "Joint Coordination Centre (demo)")
     _run_import(DEMO_EVENTS, "ucdp", False, settings.db, False)
+    token = _demo_people(settings)
+    err.print(f"demo analyst 'demo-analyst' (jcc); API token for /reports and /api: {token}")
     if not no_serve:
         _serve(settings)
+
+
+DEMO_PARTNERS = (
+    ("joc", "Joint Operations Command"),
+    ("krg", "Kurdistan Region Security Council"),
+)
+
+
+def _demo_people(settings: Settings) -> str:
+    """The demo's partners and one analyst; returns the analyst's token (demo only)."""
+    engine = create_db_engine(settings.db)
+    with writing(engine) as conn:
+        for code, name in DEMO_PARTNERS:
+            add_partner(conn, code, name, None, now())
+        _, token = create_user(conn, "demo-analyst", "jcc", Role.ANALYST, None, now())
+    engine.dispose()
+    return token
 
 
 def main() -> None:
