@@ -82,7 +82,7 @@ def import_stix(
             (own if by in (None, mine) and _is_content(body) else theirs).append(body)
         summary = exchange.publish(conn, actor, own, now()) if own else exchange.ReceiveSummary()
         source = exchange.Source(
-            partner=actor.partner, peer=peer or f"file:{path.name}", actor=actor.name
+            partner=actor.partner, peer=peer or f"file:{path.name}", actor=actor.name, relay=True
         )
         received = exchange.receive(conn, source, theirs, now())
     for result in received.results:

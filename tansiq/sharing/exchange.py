@@ -356,6 +356,9 @@ class Source:
     partner: str
     peer: str | None = None
     actor: str = "sync"
+    relay: bool = False
+    """True for a peer node we pull from, which passes on other partners' objects; a partner
+    posting to our inbox (False) may only post objects of its own organisation."""
 
 
 def receive(
@@ -374,6 +377,7 @@ def receive(
         codes=stix.codes_by_identity(parents),
         source=source,
         now=now,
+        posters=node_viewer(source.partner, parents).red_codes,
     )
     judged = [_receive_one(conn, intake, body) for body in bodies]
     pending = [j for j in judged if isinstance(j, objects.NewVersion)]
@@ -401,6 +405,7 @@ class _Intake:
     codes: dict[str, str]
     source: Source
     now: datetime
+    posters: frozenset[str]
 
 
 def _receive_one(conn: Connection, intake: _Intake, body: Any) -> Received | objects.NewVersion:
@@ -415,6 +420,8 @@ def _receive_one(conn: Connection, intake: _Intake, body: Any) -> Received | obj
             raise InvalidInput(f"{stix_id} is not releasable to {intake.here.partner}")
         if marking.originator == intake.here.partner:
             return Received(stix_id, version, objects.Outcome.UNCHANGED)
+        if not intake.source.relay and marking.originator not in intake.posters:
+            raise InvalidInput(f"{stix_id} is created by {marking.originator}, not by the poster")
         if obj.get("revoked") is True:
             return Received(stix_id, version, _apply_withdrawal(conn, obj, intake.now))
         return _new_version(obj, marking, intake.source.peer, intake.now)

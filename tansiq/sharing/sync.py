@@ -108,7 +108,9 @@ def _pull_collection(
     while True:
         page = fetch(client, peer, name, after, page_size)
         with writing(engine) as conn:
-            source = exchange.Source(partner=peer.name, peer=peer.name, actor=f"sync:{peer.name}")
+            source = exchange.Source(
+                partner=peer.name, peer=peer.name, actor=f"sync:{peer.name}", relay=True
+            )
             summary.add(exchange.receive(conn, source, page.objects, now()))
             if page.last_added is not None:
                 after = page.last_added

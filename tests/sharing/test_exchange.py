@@ -293,3 +293,13 @@ def test_a_node_receives_what_is_released_to_its_sub_organisations(engine: Engin
     with writing(engine) as conn:
         result = exchange.receive(conn, Source("joc", "joc"), [definition, *bodies], LATER)
     assert (result.created, result.rejected) == (1, 0)
+
+
+def test_a_poster_may_only_post_its_own_objects(engine: Engine, people: dict[str, Account]) -> None:
+    bodies = _krg_report(FROZEN_NOW)
+    with writing(engine) as conn:
+        posted = exchange.receive(conn, Source("jcc", None, "jcc-node"), bodies, LATER)
+        relayed = exchange.receive(conn, Source("jcc", "jcc", relay=True), bodies, LATER)
+    assert posted.rejected == 2
+    assert "not by the poster" in (posted.results[1].message or "")
+    assert relayed.created == 2
