@@ -53,7 +53,9 @@ class ReportIn(ReleaseIn):
     published: datetime | None = None
     places: list[PlaceIn] = Field(default_factory=list, max_length=100)
     cells: list[str] = Field(default_factory=list, max_length=100)
-    incidents: list[str] = Field(default_factory=list, max_length=100)
+    incidents: list[str] = Field(
+        default_factory=list, max_length=100, description="stored incidents: SOURCE:ID"
+    )
 
 
 class ReportEdit(BaseModel):

@@ -52,7 +52,8 @@ def reports_add(
     place: Annotated[str, typer.Option(help="Name of the place.")] = "",
     cell: Annotated[list[str] | None, typer.Option(help="STIX id of a linked cell.")] = None,
     incident: Annotated[
-        list[str] | None, typer.Option(help="STIX id of a linked incident.")
+        list[str] | None,
+        typer.Option(help="A stored incident: SOURCE:ID, e.g. ucdp:12345."),
     ] = None,
     published: Annotated[
         datetime | None, typer.Option(help="Time of the report (default: now, UTC).")

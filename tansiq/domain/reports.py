@@ -68,6 +68,7 @@ class ReportDraft:
     places: tuple[PlacedPlace, ...] = ()
     cell_ids: tuple[str, ...] = ()
     incident_ids: tuple[str, ...] = ()
+    """Stored incidents the report is about, as SOURCE:ID (e.g. ucdp:12345)."""
 
     def __post_init__(self) -> None:
         if not self.title.strip():

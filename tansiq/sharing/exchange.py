@@ -10,8 +10,9 @@ here, and the receiver's comments are its own notes, sightings and opinions.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -19,11 +20,13 @@ import orjson
 from sqlalchemy.engine import Connection
 
 from tansiq.accounts import Principal
-from tansiq.domain.markings import Marking, Tlp, Viewer, node_viewer
+from tansiq.domain.markings import NAMESPACE, Marking, Tlp, Viewer, node_viewer
 from tansiq.domain.reports import WRITERS, CellDraft, ReportDraft
 from tansiq.errors import Forbidden, InvalidInput, NotFound
+from tansiq.exports import incident_record
 from tansiq.sharing import stix
 from tansiq.store import audit, objects
+from tansiq.store.incidents import find_incident
 from tansiq.store.partners import find_partner, node_partner, partner_parents
 
 
@@ -101,12 +104,14 @@ def create_report(
     """Store a new report (and its places as locations); returns its STIX id."""
     _require_writer(actor)
     marking = _marking(conn, actor, release)
-    _require_readable(conn, actor.viewer, (*draft.cell_ids, *draft.incident_ids))
     report_id = stix.new_id("report")
+    incidents = _incident_objects(conn, report_id, draft.incident_ids, marking, now)
+    draft = replace(draft, incident_ids=tuple(o["id"] for o in incidents))
+    _require_readable(conn, actor.viewer, draft.cell_ids)
     bodies = stix.report_objects(
         draft, report_id=report_id, created=now, modified=now, marking=marking
     )
-    _store(conn, _dependents_first(bodies), marking, now)
+    _store(conn, _dependents_first([*incidents, *bodies]), marking, now)
     _audit(conn, actor, "write", report_id, now, tlp=marking.tlp.value, to=_codes(marking))
     return report_id
 
@@ -137,6 +142,30 @@ def add_comment(
     return str(body["id"])
 
 
+def _incident_objects(
+    conn: Connection, report_id: str, keys: Sequence[str], marking: Marking, now: datetime
+) -> list[dict[str, Any]]:
+    """STIX incidents for the stored incidents a report links to ("ucdp:12345"), marked like
+    the report and owned by it (so they are re-marked and withdrawn with it)."""
+    found = []
+    for key in keys:
+        source, _, source_id = key.partition(":")
+        record = find_incident(conn, source, source_id) if source_id else None
+        if record is None:
+            raise NotFound(f"no stored incident {key!r}: give SOURCE:ID, e.g. ucdp:12345")
+        incident_id = f"incident--{uuid.uuid5(NAMESPACE, report_id + '|' + key)}"
+        found.append(
+            stix.incident_object(
+                incident_record(record),
+                incident_id=incident_id,
+                created=now,
+                modified=now,
+                marking=marking,
+            )
+        )
+    return found
+
+
 def _require_readable(conn: Connection, viewer: Viewer, ids: Iterable[str]) -> None:
     wanted = set(ids)
     missing = wanted - objects.readable_ids(conn, viewer, wanted)
@@ -145,7 +174,7 @@ def _require_readable(conn: Connection, viewer: Viewer, ids: Iterable[str]) -> N
 
 
 def _dependents_first(bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Locations before the report, so a reader never sees a report before its places."""
+    """Places and incidents before the report, so a reader never sees a report before them."""
     return sorted(bodies, key=lambda b: b["type"] == "report")
 
 
@@ -171,10 +200,10 @@ def _own(conn: Connection, actor: Principal, stix_id: str) -> objects.StoredRow:
 
 
 def _owned_parts(conn: Connection, row: objects.StoredRow) -> list[objects.StoredRow]:
-    """The object and the locations made for it, which share its marking."""
+    """The object and the places and incidents made for it, which share its marking."""
     parts = [row]
     for ref in row.ref_ids:
-        if ref.startswith("location--"):
+        if ref.startswith(("location--", "incident--")):
             loc = objects.current(conn, ref)
             if loc is not None and loc.originator == row.originator:
                 parts.append(loc)

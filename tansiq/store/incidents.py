@@ -175,3 +175,12 @@ def find_incidents(
     result = conn.execution_options(yield_per=5_000).execute(query)
     for row in result.mappings():
         yield dict(row)
+
+
+def find_incident(conn: Connection, source: str, source_id: str) -> dict[str, Any] | None:
+    """One stored incident by its dataset and id in that dataset."""
+    query = sa.select(incidents).where(
+        incidents.c.source == source, incidents.c.source_id == source_id
+    )
+    row = conn.execute(query).mappings().first()
+    return dict(row) if row else None

@@ -17,9 +17,11 @@ from tansiq.sharing import exchange, stix
 from tansiq.sharing.exchange import Release, Source
 from tansiq.store import objects
 from tansiq.store.database import reading, writing
+from tansiq.store.incidents import upsert_incidents
 from tansiq.store.objects import Outcome, Query
 from tansiq.store.partners import partner_parents
 from tests.conftest import FROZEN_NOW
+from tests.factories import make_row
 from tests.nodes import Account, setup_node
 
 LATER = FROZEN_NOW + timedelta(hours=1)
@@ -303,3 +305,30 @@ def test_a_poster_may_only_post_its_own_objects(engine: Engine, people: dict[str
     assert posted.rejected == 2
     assert "not by the poster" in (posted.results[1].message or "")
     assert relayed.created == 2
+
+
+def test_a_report_links_stored_incidents_marked_like_it(
+    engine: Engine, people: dict[str, Account]
+) -> None:
+    with writing(engine) as conn:
+        upsert_incidents(conn, "ucdp", [make_row(source_id="4711")], FROZEN_NOW)
+    draft = ReportDraft(
+        title="Follow-up", text="x", published=FROZEN_NOW, incident_ids=("ucdp:4711",)
+    )
+    analyst = people["joc-analyst"].principal
+    with writing(engine) as conn:
+        report = exchange.create_report(
+            conn, analyst, draft, Release(Tlp.AMBER, frozenset({"krg"})), FROZEN_NOW
+        )
+        row = objects.latest(conn, _viewer(people, "krg-analyst"), report)
+        assert row is not None
+        (incident,) = [r for r in row.ref_ids if r.startswith("incident--")]
+        with pytest.raises(NotFound, match="ucdp:999"):
+            bad = ReportDraft(title="x", text="", published=FROZEN_NOW, incident_ids=("ucdp:999",))
+            exchange.create_report(conn, analyst, bad, Release(Tlp.AMBER), FROZEN_NOW)
+    assert _sees(engine, _viewer(people, "krg-analyst"), incident)
+    assert not _sees(engine, _viewer(people, "jcc-analyst"), incident)
+    with writing(engine) as conn:
+        exchange.mark(conn, analyst, report, Release(Tlp.AMBER, frozenset({"jcc"})), LATER)
+    assert _sees(engine, _viewer(people, "jcc-analyst"), incident)
+    assert not _sees(engine, _viewer(people, "krg-analyst"), incident)
