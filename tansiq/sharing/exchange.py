@@ -435,6 +435,8 @@ class _Intake:
     source: Source
     now: datetime
     posters: frozenset[str]
+    scopes: dict[str, frozenset[str]] = field(default_factory=dict)
+    """Releasability markings already checked in this batch, by id."""
 
 
 def _receive_one(conn: Connection, intake: _Intake, body: Any) -> Received | objects.NewVersion:
@@ -444,7 +446,7 @@ def _receive_one(conn: Connection, intake: _Intake, body: Any) -> Received | obj
         obj = stix.check_object(body)
         if obj["type"] in SUPPORT_TYPES:
             return _receive_support(conn, obj, intake.here.partner, intake.codes, intake.now)
-        marking = stix.read_marking(obj, intake.known, intake.codes)
+        marking = stix.read_marking(obj, intake.known, intake.codes, intake.scopes)
         if not intake.here.sees(marking.tlp, marking.audience()):
             raise InvalidInput(f"{stix_id} is not releasable to {intake.here.partner}")
         if marking.originator == intake.here.partner:

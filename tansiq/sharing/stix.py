@@ -832,6 +832,7 @@ def read_marking(
     obj: Mapping[str, Any],
     known: Mapping[str, Mapping[str, Any]],
     codes_by_identity: Mapping[str, str],
+    scopes: dict[str, frozenset[str]] | None = None,
 ) -> Marking:
     """How a received object is marked, failing closed.
 
@@ -839,17 +840,20 @@ def read_marking(
     restrictive TLP wins. Other markings must be releasability markings in `known` (from the
     same envelope or already stored); several intersect. The originator is the partner of
     `created_by_ref`. Unknown identity ids are kept as the raw id, which matches no partner.
+    Pass the same `scopes` dict for a batch to check each releasability marking only once.
     """
     where = obj.get("id", "object")
     refs = obj.get("object_marking_refs", [])
     if not isinstance(refs, list) or not all(isinstance(r, str) for r in refs):
         raise InvalidInput(f"{where}: object_marking_refs must be a list of ids")
     levels = [TLP_BY_MARKING_ID.get(r) or TLP1_MARKING_IDS.get(r) for r in refs]
-    scopes = [
-        _releasability_scope(ref, known, codes_by_identity)
-        for ref, tlp in zip(refs, levels, strict=True)
-        if tlp is None
-    ]
+    cache = {} if scopes is None else scopes
+    found = []
+    for ref, tlp in zip(refs, levels, strict=True):
+        if tlp is None:
+            if ref not in cache:
+                cache[ref] = _releasability_scope(ref, known, codes_by_identity)
+            found.append(cache[ref])
     tlps = [tlp for tlp in levels if tlp is not None]
     if not tlps:
         raise InvalidInput(f"{where}: no TLP marking; tansiq needs one on every object")
@@ -857,7 +861,7 @@ def read_marking(
     if not isinstance(creator, str):
         raise InvalidInput(f"{where}: no created_by_ref, so no originator")
     originator = codes_by_identity.get(creator, creator)
-    return Marking(most_restrictive(tlps), originator, intersect_scopes(scopes))
+    return Marking(most_restrictive(tlps), originator, intersect_scopes(found))
 
 
 # --- references a viewer may not follow --------------------------------------------------------

@@ -367,7 +367,7 @@ def _insert_fresh(conn: Connection, fresh: Sequence[tuple[NewVersion, int]]) -> 
     if not fresh:
         return
     rows = [_values(new, OBJECT, date_added, latest=True) for new, date_added in fresh]
-    conn.execute(stix_objects.insert(), rows)
+    _bulk_insert(conn, stix_objects, rows)
     dates = [date_added for _, date_added in fresh]
     o = stix_objects
     stmt = sa.select(o.c.date_added, o.c.pk).where(o.c.date_added.between(min(dates), max(dates)))
@@ -377,7 +377,30 @@ def _insert_fresh(conn: Connection, fresh: Sequence[tuple[NewVersion, int]]) -> 
         for new, date_added in fresh
         for code in sorted(new.marking.audience())
     ]
-    conn.execute(object_audience.insert(), audience_rows)
+    _bulk_insert(conn, object_audience, audience_rows)
+
+
+def _bulk_insert(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows; on SQLite straight through the driver, skipping SQLAlchemy's
+    per-row parameter processing (it cost as much as SQLite's own work on a sync page)."""
+    if conn.dialect.name != "sqlite":
+        conn.execute(table.insert(), rows)
+        return
+    names = list(rows[0])
+    processors = {name: table.c[name].type.bind_processor(conn.dialect) for name in names}
+    params = [
+        tuple(
+            p(row[name]) if (p := processors[name]) and row[name] is not None else row[name]
+            for name in names
+        )
+        for row in rows
+    ]
+    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(sql, params)
+    finally:
+        cursor.close()
 
 
 def _supersede(conn: Connection, previous: StoredRow, new: NewVersion, date_added: int) -> None:

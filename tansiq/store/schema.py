@@ -173,6 +173,9 @@ stix_objects = sa.Table(
     sa.Column("body", sa.Text, nullable=False),
     sa.UniqueConstraint("stix_id", "version", "kind"),
     sa.Index("ix_stix_objects_kind_date_added", "kind", "date_added"),
+    # Lookups by id (current version, readable links, known markings): without it SQLite's
+    # planner, lacking statistics, walks the (kind, date_added) index over every object.
+    sa.Index("ix_stix_objects_stix_id_kind_latest", "stix_id", "kind", "latest"),
 )
 """Every version of every STIX object this node holds, ours and received, plus tombstones.
 
