@@ -103,9 +103,7 @@ def list_reports(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
     """The latest visible versions, newest first, with the total the caller may see."""
-    rows = objects.search(conn, who.viewer, types=(type,), text=q, limit=limit, offset=offset)
-    found = records.records(conn, who.viewer, rows)
-    total = objects.count(conn, who.viewer, types=(type,), text=q)
+    total, found = records.listing(conn, who.viewer, type, q, limit, offset)
     record_read(request.app.state.engine, who, [r["id"] for r in found], "api")
     return {"total": total, "returned": len(found), "items": found}
 

@@ -108,6 +108,11 @@ def _print_sync(found: list[dict[str, Any]], json: bool) -> None:
 
 @contextmanager
 def _pages() -> Iterator[Callable[[int], None]]:
+    """An objects-so-far spinner on a terminal's stderr; silent otherwise (rich would still
+    print a blank line, which would come before an error message)."""
+    if not err.is_terminal:
+        yield lambda _: None
+        return
     columns = (SpinnerColumn(), TextColumn("syncing: {task.completed:,} objects"))
     with Progress(*columns, TimeElapsedColumn(), console=err, transient=True) as bar:
         task = bar.add_task("sync", total=None)

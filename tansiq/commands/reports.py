@@ -102,8 +102,7 @@ def reports_list(
     with engine_for(db) as engine, writing(engine) as conn:
         require_schema(conn)
         actor = acting(conn, as_user)
-        rows = objects.search(conn, actor.viewer, types=(kind,), text=q, limit=limit)
-        found = records.records(conn, actor.viewer, rows)
+        _, found = records.listing(conn, actor.viewer, kind, q, limit)
         if found:
             ids = [r["id"] for r in found]
             audit.append(

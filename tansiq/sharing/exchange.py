@@ -75,6 +75,7 @@ def _new_version(
         version=stix.to_micros(stix.parse_stix_time(str(body.get("modified", body["created"])))),
         marking=marking,
         name=_title(body),
+        text=_search_text(body),
         ref_ids=tuple(stix.refs_of(body)),
         peer=peer,
         received_at=received_at,
@@ -87,6 +88,16 @@ def _title(body: dict[str, Any]) -> str | None:
         if isinstance(value, str) and value:
             return value[:300]
     return None
+
+
+_TEXT_KEYS = ("description", "content", "abstract", "explanation", "summary")
+
+
+def _search_text(body: dict[str, Any]) -> str | None:
+    """The words search may match: descriptions and aliases, never linked ids."""
+    parts = [body[k] for k in _TEXT_KEYS if isinstance(body.get(k), str)]
+    parts += [a for a in body.get("aliases", []) if isinstance(a, str)]
+    return "\n".join(parts) or None
 
 
 def _audit(
@@ -272,15 +283,16 @@ def render(conn: Connection, viewer: Viewer, rows: Sequence[objects.StoredRow]) 
 
 
 def render_rows(
-    conn: Connection, viewer: Viewer, rows: Sequence[objects.StoredRow]
+    conn: Connection, viewer: Viewer, rows: Sequence[objects.StoredRow], depth: int = 0
 ) -> list[tuple[objects.StoredRow, bytes]]:
     """Each row with its body as this viewer may see it: links to what they cannot read are cut.
 
-    An object that cannot stand without a hidden link (a relationship to it, a sighting of it)
-    is left out, so no id, title or count of a hidden object ever reaches the viewer.
+    An object that cannot stand without a hidden link (a relationship to it, a sighting of it,
+    a note on it) is left out, so no id, title or count of a hidden object ever reaches the
+    viewer.
     """
     linked = {ref for row in rows for ref in row.ref_ids}
-    readable = objects.readable_ids(conn, viewer, linked) if linked else set()
+    readable = _shown_ids(conn, viewer, linked, depth) if linked else set()
     out = []
     for row in rows:
         hidden = set(row.ref_ids) - readable
@@ -291,6 +303,24 @@ def render_rows(
         if trimmed is not None:
             out.append((row, orjson.dumps(trimmed)))
     return out
+
+
+_MAX_DEPTH = 8
+
+
+def _shown_ids(conn: Connection, viewer: Viewer, ids: set[str], depth: int) -> set[str]:
+    """The ids among these the viewer is shown: readable, and for a note, sighting, opinion or
+    relationship, about something shown (checked down the chain; too deep counts as hidden)."""
+    readable = objects.readable_ids(conn, viewer, ids)
+    dependent = {i for i in readable if i.partition("--")[0] in stix.DEPENDENT_TYPES}
+    if not dependent:
+        return readable
+    if depth >= _MAX_DEPTH:
+        return readable - dependent
+    query = objects.Query(ids=sorted(dependent), limit=len(dependent))
+    rows = objects.page(conn, viewer, query).rows
+    kept = {row.stix_id for row, _ in render_rows(conn, viewer, rows, depth + 1)}
+    return readable - (dependent - kept)
 
 
 def visible_objects(conn: Connection, viewer: Viewer, batch: int = 1000) -> Iterator[bytes]:
@@ -454,7 +484,7 @@ def _receive_one(conn: Connection, intake: _Intake, body: Any) -> Received | obj
         if not intake.source.relay and marking.originator not in intake.posters:
             raise InvalidInput(f"{stix_id} is created by {marking.originator}, not by the poster")
         if obj.get("revoked") is True:
-            return Received(stix_id, version, _apply_withdrawal(conn, obj, intake.now))
+            return Received(stix_id, version, _apply_withdrawal(conn, obj, marking, intake.now))
         return _new_version(obj, marking, intake.source.peer, intake.now)
     except InvalidInput as exc:
         return Received(stix_id, version, None, str(exc))
@@ -476,9 +506,15 @@ def _receive_support(
     return Received(stix_id, version, objects.Outcome.UNCHANGED)
 
 
-def _apply_withdrawal(conn: Connection, obj: dict[str, Any], now: datetime) -> objects.Outcome:
-    version = stix.to_micros(stix.parse_stix_time(str(obj.get("modified", obj["created"]))))
+def _apply_withdrawal(
+    conn: Connection, obj: dict[str, Any], marking: Marking, now: datetime
+) -> objects.Outcome:
+    version = _version_of(obj)
     date_added = objects.clock(conn, _micros(now))
+    if objects.current(conn, str(obj["id"])) is None:
+        stub = objects.NewVersion(body=obj, version=version, marking=marking)
+        objects.remember_withdrawal(conn, stub, date_added)
+        return objects.Outcome.UNCHANGED
     done = objects.withdraw(conn, str(obj["id"]), version, date_added)
     return objects.Outcome.WITHDRAWN if done else objects.Outcome.UNCHANGED
 
@@ -562,7 +598,7 @@ def _publish_one(
             objects_row = objects.current(conn, stix_id)
             if objects_row is None:
                 raise InvalidInput(f"{stix_id}: nothing to revoke")
-            return Received(stix_id, version, _apply_withdrawal(conn, obj, now))
+            return Received(stix_id, version, _apply_withdrawal(conn, obj, marking, now))
         outcomes = _store(conn, [obj], marking, now)
         return Received(stix_id, version, outcomes[0])
     except InvalidInput as exc:

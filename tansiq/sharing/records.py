@@ -46,9 +46,38 @@ def record(row: objects.StoredRow, body: bytes, audience: frozenset[str]) -> dic
 def records(
     conn: Connection, viewer: Viewer, rows: list[objects.StoredRow]
 ) -> list[dict[str, Any]]:
-    rendered = exchange.render_rows(conn, viewer, rows)
+    return _records(conn, exchange.render_rows(conn, viewer, rows))
+
+
+def _records(
+    conn: Connection, rendered: list[tuple[objects.StoredRow, bytes]]
+) -> list[dict[str, Any]]:
     audiences = objects.audiences(conn, [row.pk for row, _ in rendered])
     return [record(row, body, audiences.get(row.pk, frozenset())) for row, body in rendered]
+
+
+def listing(
+    conn: Connection,
+    viewer: Viewer,
+    stix_type: str,
+    text: str | None,
+    limit: int,
+    offset: int = 0,
+) -> tuple[int, list[dict[str, Any]]]:
+    """One page of the latest visible objects of a type, newest first, and how many there are.
+
+    Comments (notes, sightings, opinions) on objects the viewer cannot read are not shown, so
+    they are not counted either: for those types the whole match is rendered to count it.
+    """
+    if stix_type not in stix.DEPENDENT_TYPES:
+        rows = objects.search(
+            conn, viewer, types=(stix_type,), text=text, limit=limit, offset=offset
+        )
+        total = objects.count(conn, viewer, types=(stix_type,), text=text)
+        return total, records(conn, viewer, rows)
+    rows = objects.search(conn, viewer, types=(stix_type,), text=text, limit=None)
+    shown = exchange.render_rows(conn, viewer, rows)
+    return len(shown), _records(conn, shown[offset : offset + limit])
 
 
 def places(conn: Connection, viewer: Viewer, ids: list[str]) -> Mapping[str, dict[str, Any]]:

@@ -875,6 +875,8 @@ _REQUIRED_REFS: Final[Mapping[str, tuple[str, ...]]] = {
     "opinion": ("object_refs",),
 }
 _FALLBACK_TO_CREATOR: Final = frozenset({"report", "grouping"})
+DEPENDENT_TYPES: Final = frozenset(_REQUIRED_REFS)
+"""Types a reader is not shown when the objects they are about are hidden from them."""
 
 
 def _ref_key(key: Any) -> str | None:

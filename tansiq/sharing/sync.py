@@ -20,7 +20,7 @@ import orjson
 from sqlalchemy.engine import Engine
 
 from tansiq.domain.markings import NAMESPACE
-from tansiq.errors import PeerUnavailable
+from tansiq.errors import InvalidInput, PeerUnavailable
 from tansiq.sharing import exchange, stix
 from tansiq.store import audit
 from tansiq.store import peers as peer_store
@@ -71,6 +71,9 @@ class Page:
     objects: list[Any]
     more: bool
     last_added: int | None
+    """The date_added of the last object shown (X-TAXII-Date-Added-Last), if any was."""
+    next: str | None = None
+    """The peer's token for the page after the last row it read, shown or not."""
 
 
 def sync_peer(
@@ -105,8 +108,9 @@ def _pull_collection(
 ) -> None:
     with writing(engine) as conn:
         after = peer_store.cursor(conn, peer.name, name)
+    token: str | None = None
     while True:
-        page = fetch(client, peer, name, after, page_size)
+        page = fetch(client, peer, name, after, page_size, token)
         with writing(engine) as conn:
             source = exchange.Source(
                 partner=peer.name, peer=peer.name, actor=f"sync:{peer.name}", relay=True
@@ -116,18 +120,33 @@ def _pull_collection(
                 after = page.last_added
                 peer_store.set_cursor(conn, peer.name, name, after, now())
         on_page(summary.counts["received"])
-        if not page.more or page.last_added is None:
+        if not page.more:
             return
+        # A page can show nothing although there is more: every row on it linked to objects
+        # this node may not read, so the peer left them out and sent no Date-Added-Last. The
+        # cursor cannot move past them, but the peer's `next` token can.
+        token = page.next if page.last_added is None else None
+        if page.last_added is None and token is None:
+            raise PeerUnavailable(
+                f"peer {peer.name} says there is more in {name} but gave no way to page on"
+            )
 
 
 def fetch(
-    client: httpx.Client, peer: peer_store.Peer, name: str, after: int | None, limit: int
+    client: httpx.Client,
+    peer: peer_store.Peer,
+    name: str,
+    after: int | None,
+    limit: int,
+    next_token: str | None = None,
 ) -> Page:
-    """One page of a peer's collection after a date_added (epoch µs)."""
+    """One page of a peer's collection after a date_added (epoch µs), or after a `next` token."""
     url = f"{peer.url}{ROOT}collections/{collection_id(name)}/objects/"
     params: dict[str, str | int] = {"limit": limit}
     if after is not None:
         params["added_after"] = stix.stix_time(stix.from_micros(after))
+    if next_token is not None:
+        params["next"] = next_token
     headers = {"Accept": MEDIA, "Authorization": f"Bearer {peer.token}"}
     try:
         response = client.get(url, params=params, headers=headers)
@@ -147,8 +166,16 @@ def _page(peer: peer_store.Peer, response: httpx.Response) -> Page:
     if not isinstance(found, list):
         raise PeerUnavailable(f"peer {peer.name} answered with something that is not an envelope")
     last = response.headers.get("X-TAXII-Date-Added-Last")
-    last_added = stix.to_micros(stix.parse_stix_time(last)) if last else None
-    return Page(found, bool(envelope.get("more")), last_added)
+    try:
+        last_added = stix.to_micros(stix.parse_stix_time(last)) if last else None
+    except InvalidInput:
+        raise PeerUnavailable(
+            f"peer {peer.name} sent a bad X-TAXII-Date-Added-Last: {str(last)[:40]!r}"
+        ) from None
+    token = envelope.get("next")
+    return Page(
+        found, bool(envelope.get("more")), last_added, token if isinstance(token, str) else None
+    )
 
 
 def _why(peer: peer_store.Peer, response: httpx.Response) -> str:

@@ -52,6 +52,8 @@ class NewVersion:
     version: int
     marking: Marking
     name: str | None = None
+    text: str | None = None
+    """What search matches besides the name (descriptions, aliases): never ids."""
     ref_ids: tuple[str, ...] = ()
     peer: str | None = None
     received_at: datetime | None = None
@@ -74,6 +76,7 @@ class StoredRow:
     ref_ids: tuple[str, ...]
     peer: str | None
     name: str | None
+    text: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +110,7 @@ _COLUMNS = (
     stix_objects.c.ref_ids,
     stix_objects.c.peer,
     stix_objects.c.name,
+    stix_objects.c.search_text,
 )
 
 
@@ -125,15 +129,16 @@ def _row(r: Any) -> StoredRow:
         ref_ids=tuple(refs.split()) if refs else (),
         peer=m["peer"],
         name=m["name"],
+        text=m["search_text"],
     )
 
 
 # --- reading -------------------------------------------------------------------------------
 
 
-def visible_to(viewer: Viewer, table: sa.Table = stix_objects) -> sa.ColumnElement[bool]:
+def visible_to(viewer: Viewer, table: sa.FromClause = stix_objects) -> sa.ColumnElement[bool]:
     """True for rows the viewer may read: an audience row names one of the viewer's codes."""
-    a = object_audience.alias("aud")
+    a = object_audience.alias()
     red = a.c.partner_code.in_(sorted(viewer.red_codes))
     other = sa.and_(table.c.tlp != Tlp.RED.value, a.c.partner_code.in_(sorted(viewer.codes)))
     return sa.exists().where(a.c.object_pk == table.c.pk, sa.or_(red, other))
@@ -154,9 +159,23 @@ def page(conn: Connection, viewer: Viewer, query: Query) -> Page:
     if query.spec_versions:
         stmt = stmt.where(o.c.spec_version.in_(sorted(query.spec_versions)))
     stmt = stmt.where(_version_clause(query))
+    if query.kind == OBJECT and query.versions != "last":
+        stmt = stmt.where(_latest_visible(viewer))
     stmt = stmt.order_by(o.c.date_added).limit(query.limit + 1)
     rows = [_row(r) for r in conn.execute(stmt)]
     return Page(rows[: query.limit], len(rows) > query.limit)
+
+
+def _latest_visible(viewer: Viewer) -> sa.ColumnElement[bool]:
+    """An object's older versions are readable only by whoever may read its latest version
+    (a change of TLP alone, e.g. to RED, narrows who sees the history without a tombstone)."""
+    newest = stix_objects.alias("newest")
+    return sa.exists().where(
+        newest.c.stix_id == stix_objects.c.stix_id,
+        newest.c.kind == OBJECT,
+        newest.c.latest == sa.true(),
+        visible_to(viewer, newest),
+    )
 
 
 def _version_clause(query: Query) -> sa.ColumnElement[bool]:
@@ -206,7 +225,7 @@ def search(
     *,
     types: Collection[str] = (),
     text: str | None = None,
-    limit: int = 100,
+    limit: int | None = 100,
     offset: int = 0,
 ) -> list[StoredRow]:
     """Latest visible versions, newest first, optionally containing `text` in name or body."""
@@ -237,8 +256,12 @@ def _listing(
         where.append(o.c.stix_type.in_(sorted(types)))
     if text:
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        # Never the body: it holds ids of linked objects the viewer may not see.
         where.append(
-            sa.or_(o.c.name.ilike(pattern, escape="\\"), o.c.body.ilike(pattern, escape="\\"))
+            sa.or_(
+                o.c.name.ilike(pattern, escape="\\"),
+                o.c.search_text.ilike(pattern, escape="\\"),
+            )
         )
     return where
 
@@ -419,22 +442,34 @@ def _supersede(conn: Connection, previous: StoredRow, new: NewVersion, date_adde
             object_audience.c.partner_code.not_in(sorted(keep)),
         )
     )
-    _tombstone(conn, previous, new.version, lost, date_added - 1)
+    # Dated just before the new version: a partner that still holds the new version ignores
+    # the tombstone, and one that gets the tombstone first still accepts the new version.
+    _tombstone(conn, previous, new.version - 1, lost, date_added - 1)
 
 
 def withdraw(conn: Connection, stix_id: str, version: int, date_added: int) -> bool:
-    """Hide every version of an object and tombstone it for everyone who could read it.
+    """Hide every version up to `version` and tombstone it for everyone who could read it.
 
-    Returns False when there is nothing to withdraw (unknown, or already withdrawn).
+    Returns False when there is nothing to withdraw: unknown here, already withdrawn, or this
+    node holds a version as new as the tombstone (it is still entitled to it).
     """
     previous = current(conn, stix_id)
-    if previous is None or is_withdrawn(conn, stix_id) or version < previous.version:
+    if previous is None or is_withdrawn(conn, stix_id) or version <= previous.version:
         return False
     o = stix_objects
     conn.execute(
         o.update().where(o.c.stix_id == stix_id, o.c.kind == OBJECT).values(withdrawn=True)
     )
     _tombstone(conn, previous, version, audience(conn, previous.pk), date_added)
+    return True
+
+
+def remember_withdrawal(conn: Connection, stub: NewVersion, date_added: int) -> bool:
+    """Keep a tombstone for an object this node never held, told to no one, so that an older
+    copy arriving later through a relay that is behind is refused. False if one is kept."""
+    if stub.version <= _withdrawn_through(conn, stub.stix_id):
+        return False
+    _insert(conn, stub, TOMBSTONE, date_added, latest=False)
     return True
 
 
@@ -449,6 +484,8 @@ def _tombstone(
         version=version,
         marking=Marking(previous.tlp, previous.originator),
         name=previous.name,
+        text=previous.text,
+        ref_ids=previous.ref_ids,
         peer=previous.peer,
     )
     pk = _insert(conn, stone, TOMBSTONE, date_added, latest=False)
@@ -499,6 +536,7 @@ def _values(new: NewVersion, kind: Kind, date_added: int, latest: bool) -> dict[
         "peer": new.peer,
         "received_at": new.received_at,
         "name": new.name,
+        "search_text": new.text,
         "ref_ids": " ".join(new.ref_ids),
         "body": orjson.dumps(body).decode(),
     }

@@ -169,6 +169,7 @@ stix_objects = sa.Table(
     sa.Column("peer", sa.String(64), nullable=True),
     sa.Column("received_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("name", sa.Text, nullable=True),
+    sa.Column("search_text", sa.Text, nullable=True),
     sa.Column("ref_ids", sa.Text, nullable=False),
     sa.Column("body", sa.Text, nullable=False),
     sa.UniqueConstraint("stix_id", "version", "kind"),
@@ -183,6 +184,7 @@ stix_objects = sa.Table(
 increasing node-wide, so it is the keyset for TAXII paging. `kind` is "object" or "tombstone"
 (a signed-off withdrawal for the partners that lost sight of an object). `ref_ids` lists, space
 separated, the objects the body links to, so a reader can hide links to what a viewer may not see.
+`name` and `search_text` are what search matches: the body holds linked ids, which it must not.
 """
 
 object_audience = sa.Table(

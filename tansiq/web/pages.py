@@ -24,7 +24,6 @@ from tansiq.api.auth import Caller
 from tansiq.api.deps import read_conn
 from tansiq.sharing import records
 from tansiq.sharing.reads import record_read
-from tansiq.store import objects
 
 WEB_DIR = Path(__file__).parent
 TEMPLATES_DIR = WEB_DIR / "templates"
@@ -74,8 +73,7 @@ def router() -> APIRouter:
         q: Annotated[str | None, Query(max_length=200)] = None,
     ) -> HTMLResponse:
         """The reports the caller may read, newest first (login: Bearer token or Basic)."""
-        rows = objects.search(conn, who.viewer, types=("report",), text=q, limit=200)
-        items = records.records(conn, who.viewer, rows)
+        total, items = records.listing(conn, who.viewer, "report", q, limit=200)
         context = {
             "root": str(request.scope.get("root_path", "")).rstrip("/"),
             "version": tansiq.__version__,
@@ -84,7 +82,7 @@ def router() -> APIRouter:
             "role": who.role.value,
             "q": q,
             "items": items,
-            "total": objects.count(conn, who.viewer, types=("report",), text=q),
+            "total": total,
         }
         record_read(request.app.state.engine, who, [i["id"] for i in items], "page")
         return templates.TemplateResponse(request, "reports.html", context, headers=PAGE_HEADERS)

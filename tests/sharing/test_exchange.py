@@ -332,3 +332,35 @@ def test_a_report_links_stored_incidents_marked_like_it(
         exchange.mark(conn, analyst, report, Release(Tlp.AMBER, frozenset({"jcc"})), LATER)
     assert _sees(engine, _viewer(people, "jcc-analyst"), incident)
     assert not _sees(engine, _viewer(people, "krg-analyst"), incident)
+
+
+def _stub(bodies: list[dict[str, Any]], at: Any) -> dict[str, Any]:
+    stub = dict(bodies[1])
+    stub["revoked"] = True
+    stub["modified"] = stix.stix_time(at)
+    return stub
+
+
+def test_tombstones_are_idempotent_and_remembered(
+    engine: Engine, people: dict[str, Account]
+) -> None:
+    report = "report--6f1c1b0e-5d1e-4c1c-9d1e-2f1c1b0e5d1e"
+    definition = _krg_report(FROZEN_NOW)[0]
+    stub = _stub(_krg_report(FROZEN_NOW), LATER)
+    first = _receive(engine, [definition, stub])  # before the object itself: remembered
+    again = _receive(engine, [definition, stub])  # the same tombstone through another relay
+    assert first.rejected == again.rejected == 0
+    late_copy = _receive(engine, _krg_report(FROZEN_NOW))
+    assert late_copy.results[1].outcome is Outcome.STALE
+    assert not _sees(engine, _viewer(people, "joc-watch"), report)
+
+
+def test_a_restriction_tombstone_spares_partners_still_entitled(
+    engine: Engine, people: dict[str, Account]
+) -> None:
+    report = "report--6f1c1b0e-5d1e-4c1c-9d1e-2f1c1b0e5d1e"
+    _receive(engine, _krg_report(LATER))  # we already hold the new (restricted) version
+    restricted_for_others = _stub(_krg_report(FROZEN_NOW), LATER - timedelta(microseconds=1))
+    result = _receive(engine, [_krg_report(FROZEN_NOW)[0], restricted_for_others])
+    assert result.withdrawn == 0
+    assert _sees(engine, _viewer(people, "joc-watch"), report)

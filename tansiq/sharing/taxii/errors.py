@@ -69,7 +69,9 @@ def as_taxii_error(exc: Exception) -> TaxiiError:
     """Any exception as the TAXII error a client should see; unexpected ones are logged."""
     if isinstance(exc, TaxiiError):
         return exc
-    if isinstance(exc, TansiqError) and exc.status < 500:
+    if isinstance(exc, TansiqError):
+        if exc.status >= 500:  # deliberate and safe to show (e.g. database not initialised)
+            log.error("%s: %s", type(exc).__name__, exc)
         if exc.status == 401:
             return unauthorized(str(exc))
         return TaxiiError(exc.status, exc.title, str(exc))

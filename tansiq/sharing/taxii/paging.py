@@ -1,7 +1,8 @@
 """Stateless keyset `next` tokens (INTEROP 1.6).
 
 A token is `base64url(payload) "." base64url(mac)`: the payload holds the last row's
-(date_added, id) and a hash of what the request selects (endpoint, collection, caller,
+date_added (unique on the node, so no id is needed, and none leaks: the last row read may be
+one the caller is not shown) and a hash of what the request selects (endpoint, collection, caller,
 filters); the MAC is HMAC-SHA256 under a per-node secret. No server-side state and no expiry:
 any worker serves the next page. A token that was altered, or that belongs to another request
 (other filters, another collection or caller) is a 400.
@@ -72,9 +73,12 @@ def _mac(key: bytes, payload: bytes) -> bytes:
     return hmac.new(key, payload, hashlib.sha256).digest()[:_MAC_BYTES]
 
 
-def issue(key: bytes, selection: str, date_added: int, stix_id: str) -> str:
-    """The token for the page after the row (date_added, stix_id)."""
-    payload = orjson.dumps([date_added, stix_id, selection])
+def issue(key: bytes, selection: str, date_added: int) -> str:
+    """The token for the page after the row added at `date_added` (unique on this node).
+
+    It carries no object id: the last row read may be one the caller is not shown.
+    """
+    payload = orjson.dumps([date_added, selection])
     return f"{_b64(payload)}.{_b64(_mac(key, payload))}"
 
 
@@ -82,7 +86,7 @@ def resume(key: bytes, selection: str, token: str) -> int:
     """The date_added after which the next page starts; 400 for a bad or foreign token."""
     payload = _verified(key, token)
     try:
-        date_added, _stix_id, bound = orjson.loads(payload)
+        date_added, bound = orjson.loads(payload)
     except (orjson.JSONDecodeError, ValueError, TypeError):
         raise bad_request("next: not a token this server issued") from None
     if bound != selection or not isinstance(date_added, int):

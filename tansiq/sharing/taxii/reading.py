@@ -77,7 +77,7 @@ def _fetch(conn: Connection, request: PageRequest) -> _Fetched:
     if found.more:
         # The last row fetched, not the last shown: a row cut by render_rows is not re-read.
         last = found.rows[-1]
-        token = paging.issue(request.key, selection, last.date_added, last.stix_id)
+        token = paging.issue(request.key, selection, last.date_added)
     return _Fetched(rendered, found.more, token)
 
 
