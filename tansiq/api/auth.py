@@ -1,5 +1,7 @@
 """Who is calling: a Bearer token, or HTTP Basic with a password or token.
 
+`Token` is read like `Bearer`: taxii2-client's TokenAuth sends that scheme.
+
 Every route that reads or writes marked objects depends on `caller`; a missing or wrong
 credential is a 401 with a WWW-Authenticate challenge, and says nothing about what exists.
 """
@@ -23,7 +25,7 @@ def authenticate(conn: Connection, header: str | None) -> Principal:
     """The principal for an Authorization header value, or Unauthorized."""
     scheme, _, value = (header or "").partition(" ")
     found: Principal | None = None
-    if scheme.lower() == "bearer" and value:
+    if scheme.lower() in ("bearer", "token") and value:
         found = accounts.by_token(conn, value.strip())
     elif scheme.lower() == "basic" and value:
         name, secret = _basic(value.strip())
