@@ -69,6 +69,7 @@ def _new_version(
     marking: Marking,
     peer: str | None = None,
     received_at: datetime | None = None,
+    links: Sequence[str] | None = None,
 ) -> objects.NewVersion:
     return objects.NewVersion(
         body=body,
@@ -76,7 +77,7 @@ def _new_version(
         marking=marking,
         name=_title(body),
         text=_search_text(body),
-        ref_ids=tuple(stix.refs_of(body)),
+        ref_ids=tuple(stix.refs_of(body) if links is None else links),
         peer=peer,
         received_at=received_at,
     )
@@ -472,8 +473,9 @@ class _Intake:
 def _receive_one(conn: Connection, intake: _Intake, body: Any) -> Received | objects.NewVersion:
     """The verdict on one received object, or the version to store (stored as a batch)."""
     stix_id, version = _label(body)
+    links: list[str] = []
     try:
-        obj = stix.check_object(body)
+        obj = stix.check_object(body, links)
         if obj["type"] in SUPPORT_TYPES:
             return _receive_support(conn, obj, intake.here.partner, intake.codes, intake.now)
         marking = stix.read_marking(obj, intake.known, intake.codes, intake.scopes)
@@ -485,7 +487,7 @@ def _receive_one(conn: Connection, intake: _Intake, body: Any) -> Received | obj
             raise InvalidInput(f"{stix_id} is created by {marking.originator}, not by the poster")
         if obj.get("revoked") is True:
             return Received(stix_id, version, _apply_withdrawal(conn, obj, marking, intake.now))
-        return _new_version(obj, marking, intake.source.peer, intake.now)
+        return _new_version(obj, marking, intake.source.peer, intake.now, links)
     except InvalidInput as exc:
         return Received(stix_id, version, None, str(exc))
 

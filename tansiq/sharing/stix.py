@@ -10,6 +10,7 @@ them with `to_micros`, never as strings: ".000Z" sorts after ".000500Z".
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -96,7 +97,14 @@ def stix_time(dt: datetime) -> str:
 
 def parse_stix_time(s: str) -> datetime:
     """A STIX timestamp as an aware UTC datetime; digits past microseconds are dropped."""
-    match = _TIMESTAMP.fullmatch(s) if isinstance(s, str) else None
+    if not isinstance(s, str):
+        raise InvalidInput(f"bad STIX timestamp {_shown(s)}: use e.g. 2024-05-01T12:00:00.000Z")
+    return _parse_time(s)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_time(s: str) -> datetime:
+    match = _TIMESTAMP.fullmatch(s)
     if match is None:
         raise InvalidInput(f"bad STIX timestamp {_shown(s)}: use e.g. 2024-05-01T12:00:00.000Z")
     year, month, day, hour, minute, second, fraction = match.groups()
@@ -708,14 +716,21 @@ def grade_of(obj: Mapping[str, Any]) -> Grade | None:
         return None
 
 
+@functools.lru_cache(maxsize=16384)
+def _id_type(value: str) -> str | None:
+    """The type part of a STIX identifier, None if it is not one (cached: ids repeat a lot)."""
+    match = _IDENTIFIER.fullmatch(value)
+    return match.group(1) if match else None
+
+
 def _check_id(value: Any, stix_type: str | None, field: str) -> str:
     """`value` if it is a STIX identifier (of `stix_type`, when given)."""
-    match = _IDENTIFIER.fullmatch(value) if isinstance(value, str) else None
-    if match is None:
+    kind = _id_type(value) if isinstance(value, str) else None
+    if kind is None:
         raise InvalidInput(f"{field}: {_shown(value)} is not a STIX identifier (type--UUID)")
-    if stix_type is not None and match.group(1) != stix_type:
+    if stix_type is not None and kind != stix_type:
         raise InvalidInput(f"{field}: {_shown(value)} is not a {stix_type} id")
-    return match.group(0)
+    return str(value)
 
 
 def _refs(values: Any, field: str) -> list[str]:
@@ -724,23 +739,29 @@ def _refs(values: Any, field: str) -> list[str]:
     return [_check_id(v, None, field) for v in values]
 
 
-def _check_ref_shapes(value: Any, depth: int = 0) -> None:
-    """Every *_ref is an identifier and every *_refs a list of them, at any depth."""
+def _check_ref_shapes(value: Any, found: list[str], depth: int = 0) -> None:
+    """Every *_ref is an identifier and every *_refs a list of them, at any depth; the links
+    a viewer might not be allowed to follow are collected into `found` on the way."""
     if depth > _MAX_DEPTH:
         raise InvalidInput(f"object nested more than {_MAX_DEPTH} levels deep")
     if isinstance(value, list):
         for item in value:
-            _check_ref_shapes(item, depth + 1)
+            if isinstance(item, dict | list):
+                _check_ref_shapes(item, found, depth + 1)
     elif isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
                 raise InvalidInput(f"property names must be strings, not {_shown(key)}")
             if key.endswith("_ref"):
                 _check_id(item, None, key)
+                if key not in _PUBLIC_KEYS:
+                    found.append(item)
             elif key.endswith("_refs"):
-                _refs(item, key)
-            else:
-                _check_ref_shapes(item, depth + 1)
+                refs = _refs(item, key)
+                if key not in _PUBLIC_KEYS:
+                    found.extend(refs)
+            elif isinstance(item, dict | list):
+                _check_ref_shapes(item, found, depth + 1)
 
 
 def _check_time(obj: Mapping[str, Any], key: str, where: str) -> datetime:
@@ -751,11 +772,12 @@ def _check_time(obj: Mapping[str, Any], key: str, where: str) -> datetime:
         raise InvalidInput(f"{where}: {key}: {exc}") from None
 
 
-def check_object(obj: Any) -> StixObject:
+def check_object(obj: Any, links: list[str] | None = None) -> StixObject:
     """`obj` if it is a STIX 2.1 object of a type we accept, well formed enough to store.
 
     Cheap structural checks only (stix2-validator is far too slow for sync): type, id, spec
     version, timestamps, the shape of every reference and marking. Raises InvalidInput.
+    Pass `links` to receive what `refs_of` would return, from the same walk.
     """
     if not isinstance(obj, dict):
         raise InvalidInput(f"a STIX object must be a JSON object, not {type(obj).__name__}")
@@ -769,13 +791,16 @@ def check_object(obj: Any) -> StixObject:
     versioned = "modified" in obj or stix_type != "marking-definition"  # markings are not
     if versioned and _check_time(obj, "modified", where) < created:
         raise InvalidInput(f"{where}: modified is before created")
-    _check_common(obj, where)
+    found: list[str] = []
+    _check_common(obj, where, found)
+    if links is not None:
+        links.extend(ref for ref in dict.fromkeys(found) if not ref.startswith(_PUBLIC_PREFIXES))
     return obj
 
 
-def _check_common(obj: Mapping[str, Any], where: str) -> None:
+def _check_common(obj: Mapping[str, Any], where: str, found: list[str]) -> None:
     try:
-        _check_ref_shapes(obj)
+        _check_ref_shapes(obj, found)
     except InvalidInput as exc:
         raise InvalidInput(f"{where}: {exc}") from None
     if "created_by_ref" in obj:

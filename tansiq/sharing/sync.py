@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -96,6 +97,11 @@ def sync_peer(
     return summary
 
 
+COMMIT_OBJECTS = 5000
+"""Pages are applied together until about this many objects: fewer commits (each may run a
+WAL checkpoint), and a resumed sync still starts exactly after the last committed page."""
+
+
 def _pull_collection(
     engine: Engine,
     peer: peer_store.Peer,
@@ -106,30 +112,63 @@ def _pull_collection(
     summary: SyncSummary,
     on_page: Callable[[int], None],
 ) -> None:
+    """Fetch pages one ahead (on a second thread) while the previous ones are applied."""
     with writing(engine) as conn:
         after = peer_store.cursor(conn, peer.name, name)
-    token: str | None = None
-    while True:
-        page = fetch(client, peer, name, after, page_size, token)
-        with writing(engine) as conn:
-            source = exchange.Source(
-                partner=peer.name, peer=peer.name, actor=f"sync:{peer.name}", relay=True
-            )
-            summary.add(exchange.receive(conn, source, page.objects, now()))
-            if page.last_added is not None:
-                after = page.last_added
-                peer_store.set_cursor(conn, peer.name, name, after, now())
-        on_page(summary.counts["received"])
-        if not page.more:
-            return
-        # A page can show nothing although there is more: every row on it linked to objects
-        # this node may not read, so the peer left them out and sent no Date-Added-Last. The
-        # cursor cannot move past them, but the peer's `next` token can.
-        token = page.next if page.last_added is None else None
-        if page.last_added is None and token is None:
-            raise PeerUnavailable(
-                f"peer {peer.name} says there is more in {name} but gave no way to page on"
-            )
+    buffered: list[Page] = []
+    with ThreadPoolExecutor(max_workers=1) as ahead:
+        pending: Future[Page] | None = ahead.submit(
+            fetch, client, peer, name, after, page_size, None
+        )
+        while pending is not None:
+            page = pending.result()
+            pending = None
+            if page.more:
+                after, token = _position(peer, name, page, after)
+                pending = ahead.submit(fetch, client, peer, name, after, page_size, token)
+            buffered.append(page)
+            if pending is None or sum(len(p.objects) for p in buffered) >= COMMIT_OBJECTS:
+                _apply(engine, peer, name, buffered, now, summary)
+                buffered = []
+                on_page(summary.counts["received"])
+
+
+def _position(
+    peer: peer_store.Peer, name: str, page: Page, after: int | None
+) -> tuple[int | None, str | None]:
+    """Where the next page starts: after this page's last object, or by the peer's `next`.
+
+    A page can show nothing although there is more: every row on it linked to objects this
+    node may not read, so the peer left them out and sent no Date-Added-Last. The cursor cannot
+    move past them, but the peer's `next` token can.
+    """
+    if page.last_added is not None:
+        return page.last_added, None
+    if page.next is None:
+        raise PeerUnavailable(
+            f"peer {peer.name} says there is more in {name} but gave no way to page on"
+        )
+    return after, page.next
+
+
+def _apply(
+    engine: Engine,
+    peer: peer_store.Peer,
+    name: str,
+    pages: list[Page],
+    now: Callable[[], datetime],
+    summary: SyncSummary,
+) -> None:
+    """Apply pages and move the cursor past them, in one transaction."""
+    source = exchange.Source(
+        partner=peer.name, peer=peer.name, actor=f"sync:{peer.name}", relay=True
+    )
+    with writing(engine) as conn:
+        summary.add(exchange.receive(conn, source, [o for p in pages for o in p.objects], now()))
+        summary.pages += len(pages) - 1
+        last = [p.last_added for p in pages if p.last_added is not None]
+        if last:
+            peer_store.set_cursor(conn, peer.name, name, max(last), now())
 
 
 def fetch(

@@ -410,14 +410,18 @@ def _bulk_insert(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) 
         conn.execute(table.insert(), rows)
         return
     names = list(rows[0])
-    processors = {name: table.c[name].type.bind_processor(conn.dialect) for name in names}
-    params = [
-        tuple(
-            p(row[name]) if (p := processors[name]) and row[name] is not None else row[name]
-            for name in names
-        )
-        for row in rows
+    processors = [
+        (i, process)
+        for i, name in enumerate(names)
+        if (process := table.c[name].type.bind_processor(conn.dialect)) is not None
     ]
+    params = []
+    for row in rows:
+        values = list(row.values())  # every row's keys come in the same order
+        for i, process in processors:
+            if values[i] is not None:
+                values[i] = process(values[i])
+        params.append(values)
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:

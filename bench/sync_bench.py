@@ -1,0 +1,191 @@
+"""Sync benchmark: a krg node pulls 100,000 reports from a joc node with `tansiq sync`.
+
+The source is the TAXII benchmark's node (bench/taxii_bench.py: 100,000 reports by joc,
+released to krg, same cached database, same fill) served by a `tansiq serve` subprocess on
+SQLite. The receiver is a fresh krg node (`tansiq init --partner krg`, partners joc, jcc and
+krg-asayish, the source added with `tansiq peers add` and the krg node's peer token); the
+timed command is the whole `tansiq sync joc` process on loopback: start-up, every page
+fetched (limit = sync_page_size, 1000), checked, stored and committed with its cursor.
+
+Reference, same run, same served database: the TAXII read of bench/taxii_bench.py (httpx
+paging with `next`, limit 1000), measured before and after the sync; the better one is kept.
+
+    .venv/bin/python -m bench.sync_bench [--reports N] [--profile] [--out DIR]
+
+With --profile the sync runs under cProfile (bench/out/sync.prof, top functions printed);
+profiled figures are slower and are not written to docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import pstats
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+from typing import Any, Final
+
+import orjson
+
+from bench.taxii_bench import (
+    NODE,
+    OUT,
+    PARTNERS,
+    READER,
+    TANSIQ,
+    Read,
+    best,
+    docs_head,
+    load,
+    machine,
+    machine_line,
+    prepared,
+    read_intel,
+    revision,
+    serve,
+    table,
+    tick,
+    update_docs,
+    verdict,
+    working_copy,
+    write_json,
+)
+from tansiq.settings import sqlite_url
+
+GOAL: Final = 0.5
+
+
+def _tansiq(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*TANSIQ, *args], check=True, capture_output=True, text=True)
+
+
+def receiver(out: Path, source_url: str, token: str) -> str:
+    """A fresh krg node that knows the joc node as a peer; its database URL."""
+    db = out / "sync_receiver.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    url = sqlite_url(db)
+    _tansiq("init", "--partner", READER, "--db", url)
+    partners = [("joc", "Joint Operations Command", None), *PARTNERS]
+    for code, name, parent in partners:
+        if code != READER:
+            under = ["--parent", parent] if parent else []
+            _tansiq("partners", "add", code, "--name", name, *under, "--db", url)
+    _tansiq("peers", "add", NODE, "--url", source_url, "--token", token, "--db", url)
+    return url
+
+
+def timed_sync(db_url: str, profile: Path | None) -> tuple[dict[str, Any], float]:
+    """`tansiq sync joc --json` in a child process: its summary and the wall-clock seconds."""
+    command = [*TANSIQ, "sync", NODE, "--json", "--db", db_url]
+    if profile is not None:
+        command[1:3] = ["-m", "cProfile", "-o", str(profile), "-m", "tansiq"]
+    started = time.perf_counter()
+    done = subprocess.run(command, check=True, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    summary: dict[str, Any] = orjson.loads(done.stdout)
+    return summary, elapsed
+
+
+def stored_objects(db_url: str) -> int:
+    path = db_url.removeprefix("sqlite:///")
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        row = conn.execute("SELECT count(*) FROM stix_objects WHERE kind = 'object'").fetchone()
+    return int(row[0])
+
+
+def print_profile(path: Path, top: int = 30) -> str:
+    text = io.StringIO()
+    stats = pstats.Stats(str(path), stream=text)
+    stats.sort_stats("tottime").print_stats(top)
+    stats.sort_stats("cumulative").print_stats(top)
+    return text.getvalue()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--reports", type=int, default=100_000)
+    parser.add_argument("--profile", action="store_true", help="run the sync under cProfile")
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args()
+
+    source = prepared(args.reports)
+    db = working_copy(source, args.out, f"sync_source_{args.reports}")
+    profile = args.out / "sync.prof" if args.profile else None
+    load_before = load()
+    with serve(db) as url:
+        reads: list[Read] = [read_intel(url, source.peer_token)]
+        print(f"TAXII read: {reads[0].objects:,} objects in {reads[0].seconds:.1f} s")
+        receiving = receiver(args.out, url + "/", source.peer_token)
+        print(f"syncing {source.objects:,} objects ...", flush=True)
+        summary, seconds = timed_sync(receiving, profile)
+        reads.append(read_intel(url, source.peer_token))
+        print(f"TAXII read: {reads[1].objects:,} objects in {reads[1].seconds:.1f} s")
+    read = best(reads)
+    held = stored_objects(receiving)
+    if summary["received"] != source.objects or held != source.objects:
+        raise AssertionError(
+            f"the source serves {source.objects} objects; sync received {summary['received']} "
+            f"and the receiver holds {held}"
+        )
+    rate = summary["received"] / seconds
+    ratio = rate / read.rate
+    report: dict[str, Any] = {
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": machine(),
+        "revision": revision(),
+        "load_average": [load_before, load()],
+        "reports": args.reports,
+        "objects": source.objects,
+        "profiled": args.profile,
+        "taxii_read_objects_per_s": read.rate,
+        "taxii_read_runs_objects_per_s": [r.rate for r in reads],
+        "sync_seconds": seconds,
+        "sync_objects_per_s": rate,
+        "sync_summary": {k: v for k, v in summary.items() if k != "rejections"},
+        "receiver_objects": held,
+        "ratio": ratio,
+        "goal_ratio": GOAL,
+        "pass_ratio": ratio >= GOAL,
+    }
+    write_json(args.out, "sync_bench", report)
+    print()
+    print(f"Sync of {source.objects:,} objects ({machine_line(report['machine'])})")
+    print(f"  TAXII read (reference)     {read.rate:>10,.0f} objects/s")
+    print(f"  tansiq sync                {rate:>10,.0f} objects/s ({seconds:.1f} s)")
+    print(f"  ratio {ratio:.2f}   goal >= {GOAL}   {verdict(ratio >= GOAL)}")
+    if profile is not None:
+        print(print_profile(profile))
+        print(f"profile in {profile}; figures not written to docs (profiled run)")
+    elif args.reports == 100_000:
+        update_docs("sync", docs_table(report))
+
+
+def docs_table(r: dict[str, Any]) -> str:
+    summary = r["sync_summary"]
+    rows = [
+        (
+            f"TAXII read of the source, {r['objects']:,} objects (reference, best of 2)",
+            f"{r['taxii_read_objects_per_s']:,.0f} objects/s",
+            "",
+        ),
+        (
+            f"`tansiq sync`, {summary['received']:,} received, {summary['created']:,} created, "
+            f"{summary['pages']} pages",
+            f"{r['sync_objects_per_s']:,.0f} objects/s ({r['sync_seconds']:.1f} s)",
+            "",
+        ),
+        (
+            "**ratio, sync / TAXII read**",
+            f"**{r['ratio']:.2f}**",
+            f"≥ {r['goal_ratio']} {tick(r['pass_ratio'])}",
+        ),
+    ]
+    return docs_head(r) + "\n\n" + table(rows)
+
+
+if __name__ == "__main__":
+    main()
