@@ -24,7 +24,7 @@ from tansiq.domain.markings import NAMESPACE, Marking, Tlp, Viewer, node_viewer
 from tansiq.domain.reports import WRITERS, CellDraft, ReportDraft
 from tansiq.errors import Forbidden, InvalidInput, NotFound
 from tansiq.exports import incident_record
-from tansiq.sharing import stix
+from tansiq.sharing import intake, links, stix
 from tansiq.store import audit, objects
 from tansiq.store.incidents import find_incident
 from tansiq.store.partners import find_partner, node_partner, partner_parents
@@ -69,7 +69,7 @@ def _new_version(
     marking: Marking,
     peer: str | None = None,
     received_at: datetime | None = None,
-    links: Sequence[str] | None = None,
+    linked: Sequence[str] | None = None,
 ) -> objects.NewVersion:
     return objects.NewVersion(
         body=body,
@@ -77,7 +77,7 @@ def _new_version(
         marking=marking,
         name=_title(body),
         text=_search_text(body),
-        ref_ids=tuple(stix.refs_of(body) if links is None else links),
+        ref_ids=tuple(links.refs_of(body) if linked is None else linked),
         peer=peer,
         received_at=received_at,
     )
@@ -147,7 +147,7 @@ def add_comment(
     if actor.role not in WRITERS:
         raise Forbidden(f"a {actor.role.value} may not comment; ask an analyst")
     marking = _marking(conn, actor, release)
-    _require_readable(conn, actor.viewer, stix.refs_of(body))
+    _require_readable(conn, actor.viewer, links.refs_of(body))
     body = {**body, "object_marking_refs": stix.marking_refs(marking)}
     _store(conn, [body], marking, now)
     _audit(conn, actor, "write", str(body["id"]), now, tlp=marking.tlp.value)
@@ -300,7 +300,7 @@ def render_rows(
         if not hidden:
             out.append((row, row.body.encode()))
             continue
-        trimmed = stix.without_refs(orjson.loads(row.body), hidden)
+        trimmed = links.without_refs(orjson.loads(row.body), hidden)
         if trimmed is not None:
             out.append((row, orjson.dumps(trimmed)))
     return out
@@ -313,7 +313,7 @@ def _shown_ids(conn: Connection, viewer: Viewer, ids: set[str], depth: int) -> s
     """The ids among these the viewer is shown: readable, and for a note, sighting, opinion or
     relationship, about something shown (checked down the chain; too deep counts as hidden)."""
     readable = objects.readable_ids(conn, viewer, ids)
-    dependent = {i for i in readable if i.partition("--")[0] in stix.DEPENDENT_TYPES}
+    dependent = {i for i in readable if i.partition("--")[0] in links.DEPENDENT_TYPES}
     if not dependent:
         return readable
     if depth >= _MAX_DEPTH:
@@ -340,7 +340,7 @@ def export_bundle(conn: Connection, viewer: Viewer) -> dict[str, Any]:
     extension definitions it uses, so that a consumer can interpret every reference."""
     found = [orjson.loads(b) for b in visible_objects(conn, viewer)]
     parents = partner_parents(conn)
-    codes = stix.codes_by_identity(parents)
+    codes = intake.codes_by_identity(parents)
     named = {codes[r] for o in found for r in _identity_refs(o) if r in codes}
     support: list[dict[str, Any]] = [*stix.extension_objects(), *stix.TLP_OBJECTS]
     for code in sorted(named):
@@ -431,15 +431,15 @@ def receive(
     node is their authority. Anything not releasable to this node's partner is rejected.
     """
     parents = partner_parents(conn)
-    intake = _Intake(
+    batch = _Intake(
         here=node_viewer(node_partner(conn), parents),
         known=_known_markings(conn, bodies),
-        codes=stix.codes_by_identity(parents),
+        codes=intake.codes_by_identity(parents),
         source=source,
         now=now,
         posters=node_viewer(source.partner, parents).red_codes,
     )
-    judged = [_receive_one(conn, intake, body) for body in bodies]
+    judged = [_receive_one(conn, batch, body) for body in bodies]
     pending = [j for j in judged if isinstance(j, objects.NewVersion)]
     stored = iter(objects.put_many(conn, pending, _micros(now)))
     summary = ReceiveSummary()
@@ -470,24 +470,24 @@ class _Intake:
     """Releasability markings already checked in this batch, by id."""
 
 
-def _receive_one(conn: Connection, intake: _Intake, body: Any) -> Received | objects.NewVersion:
+def _receive_one(conn: Connection, batch: _Intake, body: Any) -> Received | objects.NewVersion:
     """The verdict on one received object, or the version to store (stored as a batch)."""
     stix_id, version = _label(body)
-    links: list[str] = []
+    linked: list[str] = []
     try:
-        obj = stix.check_object(body, links)
+        obj = intake.check_object(body, linked)
         if obj["type"] in SUPPORT_TYPES:
-            return _receive_support(conn, obj, intake.here.partner, intake.codes, intake.now)
-        marking = stix.read_marking(obj, intake.known, intake.codes, intake.scopes)
-        if not intake.here.sees(marking.tlp, marking.audience()):
-            raise InvalidInput(f"{stix_id} is not releasable to {intake.here.partner}")
-        if marking.originator == intake.here.partner:
+            return _receive_support(conn, obj, batch.here.partner, batch.codes, batch.now)
+        marking = intake.read_marking(obj, batch.known, batch.codes, batch.scopes)
+        if not batch.here.sees(marking.tlp, marking.audience()):
+            raise InvalidInput(f"{stix_id} is not releasable to {batch.here.partner}")
+        if marking.originator == batch.here.partner:
             return Received(stix_id, version, objects.Outcome.UNCHANGED)
-        if not intake.source.relay and marking.originator not in intake.posters:
+        if not batch.source.relay and marking.originator not in batch.posters:
             raise InvalidInput(f"{stix_id} is created by {marking.originator}, not by the poster")
         if obj.get("revoked") is True:
-            return Received(stix_id, version, _apply_withdrawal(conn, obj, marking, intake.now))
-        return _new_version(obj, marking, intake.source.peer, intake.now, links)
+            return Received(stix_id, version, _apply_withdrawal(conn, obj, marking, batch.now))
+        return _new_version(obj, marking, batch.source.peer, batch.now, linked)
     except InvalidInput as exc:
         return Received(stix_id, version, None, str(exc))
 
@@ -502,8 +502,8 @@ def _receive_support(
     """Identities and extension definitions are public reference; releasability marking
     definitions are kept so this node can pass them on with the objects that use them."""
     stix_id, version = _label(obj)
-    if obj["type"] == "marking-definition" and not stix.is_tlp(obj):
-        members = stix.releasability_members(obj, codes)
+    if obj["type"] == "marking-definition" and not intake.is_tlp(obj):
+        members = intake.releasability_members(obj, codes)
         _ensure_marking_definition(conn, obj, members, here, now)
     return Received(stix_id, version, objects.Outcome.UNCHANGED)
 
@@ -571,7 +571,7 @@ def publish(
     """
     _require_writer(actor)
     known = _known_markings(conn, bodies)
-    codes = stix.codes_by_identity(partner_parents(conn))
+    codes = intake.codes_by_identity(partner_parents(conn))
     summary = ReceiveSummary()
     for body in bodies:
         summary.add(_publish_one(conn, actor, body, known, codes, now))
@@ -589,11 +589,11 @@ def _publish_one(
 ) -> Received:
     stix_id, version = _label(body)
     try:
-        obj = dict(stix.check_object(body))
+        obj = dict(intake.check_object(body))
         if obj["type"] in SUPPORT_TYPES:
             return Received(stix_id, version, objects.Outcome.UNCHANGED)
         obj.setdefault("created_by_ref", stix.identity_id(actor.partner))
-        marking = stix.read_marking(obj, known, codes)
+        marking = intake.read_marking(obj, known, codes)
         if marking.originator != actor.partner:
             raise InvalidInput(f"{stix_id} is created by another partner; only its creator may")
         if obj.get("revoked") is True:

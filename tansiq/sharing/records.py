@@ -13,7 +13,7 @@ import orjson
 from sqlalchemy.engine import Connection
 
 from tansiq.domain.markings import Viewer
-from tansiq.sharing import exchange, stix
+from tansiq.sharing import exchange, links, stix
 from tansiq.store import objects
 
 
@@ -69,7 +69,7 @@ def listing(
     Comments (notes, sightings, opinions) on objects the viewer cannot read are not shown, so
     they are not counted either: for those types the whole match is rendered to count it.
     """
-    if stix_type not in stix.DEPENDENT_TYPES:
+    if stix_type not in links.DEPENDENT_TYPES:
         rows = objects.search(
             conn, viewer, types=(stix_type,), text=text, limit=limit, offset=offset
         )

@@ -24,12 +24,9 @@ from tansiq.domain.grading import Grade
 from tansiq.domain.incidents import pcode_level
 from tansiq.domain.markings import (
     NAMESPACE,
-    TLP_BY_MARKING_ID,
     TLP_MARKING_IDS,
     Marking,
     Tlp,
-    intersect_scopes,
-    most_restrictive,
     releasability_marking_id,
 )
 from tansiq.domain.markings import identity_id as identity_id  # re-exported for callers
@@ -79,7 +76,6 @@ _UUID: Final = (
 )
 _IDENTIFIER: Final = re.compile(rf"([a-z0-9][a-z0-9-]*[a-z0-9])--{_UUID}")
 _RELATIONSHIP_TYPE: Final = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-_MAX_DEPTH: Final = 32
 _SRO_TYPES: Final = frozenset({"relationship", "sighting"})
 
 
@@ -98,7 +94,7 @@ def stix_time(dt: datetime) -> str:
 def parse_stix_time(s: str) -> datetime:
     """A STIX timestamp as an aware UTC datetime; digits past microseconds are dropped."""
     if not isinstance(s, str):
-        raise InvalidInput(f"bad STIX timestamp {_shown(s)}: use e.g. 2024-05-01T12:00:00.000Z")
+        raise InvalidInput(f"bad STIX timestamp {shown(s)}: use e.g. 2024-05-01T12:00:00.000Z")
     return _parse_time(s)
 
 
@@ -106,7 +102,7 @@ def parse_stix_time(s: str) -> datetime:
 def _parse_time(s: str) -> datetime:
     match = _TIMESTAMP.fullmatch(s)
     if match is None:
-        raise InvalidInput(f"bad STIX timestamp {_shown(s)}: use e.g. 2024-05-01T12:00:00.000Z")
+        raise InvalidInput(f"bad STIX timestamp {shown(s)}: use e.g. 2024-05-01T12:00:00.000Z")
     year, month, day, hour, minute, second, fraction = match.groups()
     micros = int((fraction or "").ljust(6, "0")[:6])
     try:
@@ -114,7 +110,7 @@ def _parse_time(s: str) -> datetime:
             int(year), int(month), int(day), int(hour), int(minute), int(second), micros, UTC
         )
     except ValueError:
-        raise InvalidInput(f"bad STIX timestamp {_shown(s)}: no such date or time") from None
+        raise InvalidInput(f"bad STIX timestamp {shown(s)}: no such date or time") from None
 
 
 def to_micros(dt: datetime) -> int:
@@ -332,7 +328,7 @@ def _base(
     revoked: bool,
 ) -> StixObject:
     """The common properties of an object one partner creates and marks."""
-    _check_id(object_id, stix_type, "id")
+    check_id(object_id, stix_type, "id")
     created_at, modified_at = stix_time(created), stix_time(modified)
     if modified < created:
         raise InvalidInput(f"{object_id}: modified {modified_at} is before created {created_at}")
@@ -421,7 +417,7 @@ def report_objects(
         report["description"] = draft.text
     report["report_types"] = ["threat-report"]
     for ref in (*draft.cell_ids, *draft.incident_ids):
-        _check_id(ref, None, "object_refs")
+        check_id(ref, None, "object_refs")
     refs = [loc["id"] for loc in locations] + [*draft.cell_ids, *draft.incident_ids]
     report["object_refs"] = refs or [report["created_by_ref"]]  # a report needs one ref
     _add_grade(report, draft.grade)
@@ -467,7 +463,7 @@ def note_object(
     if abstract:
         obj["abstract"] = abstract
     obj["content"] = content
-    obj["object_refs"] = _refs(object_refs, "object_refs")
+    obj["object_refs"] = check_refs(object_refs, "object_refs")
     return obj
 
 
@@ -497,14 +493,14 @@ def sighting_object(
         raise InvalidInput(f"sighting count {count} is outside 0..{MAX_COUNT}")
     if last_seen < first_seen:
         raise InvalidInput("a sighting's last_seen is before its first_seen")
-    if _check_id(sighting_of_ref, None, "sighting_of_ref").split("--")[0] in _SRO_TYPES:
+    if check_id(sighting_of_ref, None, "sighting_of_ref").split("--")[0] in _SRO_TYPES:
         raise InvalidInput(f"sighting_of_ref {sighting_of_ref}: a sighting is of an SDO")
     if description:
         obj["description"] = description
     obj.update(first_seen=stix_time(first_seen), last_seen=stix_time(last_seen), count=count)
     obj["sighting_of_ref"] = sighting_of_ref
     where = [obj["created_by_ref"]] if where_sighted_refs is None else where_sighted_refs
-    obj["where_sighted_refs"] = _refs(where, "where_sighted_refs")
+    obj["where_sighted_refs"] = check_refs(where, "where_sighted_refs")
     if summary:
         obj["summary"] = True
     _add_grade(obj, grade)
@@ -524,12 +520,12 @@ def opinion_object(
 ) -> StixObject:
     """A partner's agreement or dissent (strongly-disagree .. strongly-agree)."""
     if opinion not in OPINIONS:
-        raise InvalidInput(f"unknown opinion {_shown(opinion)}; use one of {', '.join(OPINIONS)}")
+        raise InvalidInput(f"unknown opinion {shown(opinion)}; use one of {', '.join(OPINIONS)}")
     obj = _base("opinion", opinion_id, created, modified, marking, revoked)
     if explanation:
         obj["explanation"] = explanation
     obj["opinion"] = opinion
-    obj["object_refs"] = _refs(object_refs, "object_refs")
+    obj["object_refs"] = check_refs(object_refs, "object_refs")
     return obj
 
 
@@ -549,15 +545,15 @@ def relationship_object(
 ) -> StixObject:
     """A link between two objects, optionally bounded in time (stop_time after start_time)."""
     if not _RELATIONSHIP_TYPE.fullmatch(relationship_type):
-        raise InvalidInput(f"bad relationship type {_shown(relationship_type)}: e.g. targets")
+        raise InvalidInput(f"bad relationship type {shown(relationship_type)}: e.g. targets")
     if start_time is not None and stop_time is not None and stop_time <= start_time:
         raise InvalidInput("a relationship's stop_time must be after its start_time")
     obj = _base("relationship", relationship_id, created, modified, marking, revoked)
     obj["relationship_type"] = relationship_type
     if description:
         obj["description"] = description
-    obj["source_ref"] = _check_id(source_ref, None, "source_ref")
-    obj["target_ref"] = _check_id(target_ref, None, "target_ref")
+    obj["source_ref"] = check_id(source_ref, None, "source_ref")
+    obj["target_ref"] = check_id(target_ref, None, "target_ref")
     if start_time is not None:
         obj["start_time"] = stix_time(start_time)
     if stop_time is not None:
@@ -593,7 +589,7 @@ def comment_object(
         return opinion_object(
             opinion_id=oid, opinion=opinion, object_refs=[on], explanation=text, **common
         )
-    raise InvalidInput(f"unknown comment kind {_shown(kind)}; use note, sighting or opinion")
+    raise InvalidInput(f"unknown comment kind {shown(kind)}; use note, sighting or opinion")
 
 
 def _vocab(text: str) -> str:
@@ -686,14 +682,14 @@ def dumps(obj: Any) -> bytes:
 
 def bundle(objects: Iterable[StixObject], *, bundle_id: str | None = None) -> StixObject:
     """A STIX bundle (a fresh random id unless one is given)."""
-    bid = _check_id(bundle_id, "bundle", "id") if bundle_id else f"bundle--{uuid.uuid4()}"
+    bid = check_id(bundle_id, "bundle", "id") if bundle_id else f"bundle--{uuid.uuid4()}"
     return {"type": "bundle", "id": bid, "objects": list(objects)}
 
 
 # --- checking what we receive ------------------------------------------------------------------
 
 
-def _shown(value: Any) -> str:
+def shown(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
@@ -723,256 +719,17 @@ def _id_type(value: str) -> str | None:
     return match.group(1) if match else None
 
 
-def _check_id(value: Any, stix_type: str | None, field: str) -> str:
+def check_id(value: Any, stix_type: str | None, field: str) -> str:
     """`value` if it is a STIX identifier (of `stix_type`, when given)."""
     kind = _id_type(value) if isinstance(value, str) else None
     if kind is None:
-        raise InvalidInput(f"{field}: {_shown(value)} is not a STIX identifier (type--UUID)")
+        raise InvalidInput(f"{field}: {shown(value)} is not a STIX identifier (type--UUID)")
     if stix_type is not None and kind != stix_type:
-        raise InvalidInput(f"{field}: {_shown(value)} is not a {stix_type} id")
+        raise InvalidInput(f"{field}: {shown(value)} is not a {stix_type} id")
     return str(value)
 
 
-def _refs(values: Any, field: str) -> list[str]:
+def check_refs(values: Any, field: str) -> list[str]:
     if not isinstance(values, list | tuple) or not values:
         raise InvalidInput(f"{field}: must be a non-empty list of STIX identifiers")
-    return [_check_id(v, None, field) for v in values]
-
-
-def _check_ref_shapes(value: Any, found: list[str], depth: int = 0) -> None:
-    """Every *_ref is an identifier and every *_refs a list of them, at any depth; the links
-    a viewer might not be allowed to follow are collected into `found` on the way."""
-    if depth > _MAX_DEPTH:
-        raise InvalidInput(f"object nested more than {_MAX_DEPTH} levels deep")
-    if isinstance(value, list):
-        for item in value:
-            if isinstance(item, dict | list):
-                _check_ref_shapes(item, found, depth + 1)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise InvalidInput(f"property names must be strings, not {_shown(key)}")
-            if key.endswith("_ref"):
-                _check_id(item, None, key)
-                if key not in _PUBLIC_KEYS:
-                    found.append(item)
-            elif key.endswith("_refs"):
-                refs = _refs(item, key)
-                if key not in _PUBLIC_KEYS:
-                    found.extend(refs)
-            elif isinstance(item, dict | list):
-                _check_ref_shapes(item, found, depth + 1)
-
-
-def _check_time(obj: Mapping[str, Any], key: str, where: str) -> datetime:
-    value: Any = obj.get(key)
-    try:
-        return parse_stix_time(value)  # not a str: refused inside
-    except InvalidInput as exc:
-        raise InvalidInput(f"{where}: {key}: {exc}") from None
-
-
-def check_object(obj: Any, links: list[str] | None = None) -> StixObject:
-    """`obj` if it is a STIX 2.1 object of a type we accept, well formed enough to store.
-
-    Cheap structural checks only (stix2-validator is far too slow for sync): type, id, spec
-    version, timestamps, the shape of every reference and marking. Raises InvalidInput.
-    Pass `links` to receive what `refs_of` would return, from the same walk.
-    """
-    if not isinstance(obj, dict):
-        raise InvalidInput(f"a STIX object must be a JSON object, not {type(obj).__name__}")
-    stix_type = obj.get("type")
-    if not isinstance(stix_type, str) or stix_type not in ACCEPTED_TYPES:
-        raise InvalidInput(f"STIX type {_shown(stix_type)} is not one tansiq accepts")
-    where = _check_id(obj.get("id"), stix_type, "id")
-    if obj.get("spec_version") != SPEC_VERSION:
-        raise InvalidInput(f"{where}: spec_version must be {SPEC_VERSION!r}")
-    created = _check_time(obj, "created", where)
-    versioned = "modified" in obj or stix_type != "marking-definition"  # markings are not
-    if versioned and _check_time(obj, "modified", where) < created:
-        raise InvalidInput(f"{where}: modified is before created")
-    found: list[str] = []
-    _check_common(obj, where, found)
-    if links is not None:
-        links.extend(ref for ref in dict.fromkeys(found) if not ref.startswith(_PUBLIC_PREFIXES))
-    return obj
-
-
-def _check_common(obj: Mapping[str, Any], where: str, found: list[str]) -> None:
-    try:
-        _check_ref_shapes(obj, found)
-    except InvalidInput as exc:
-        raise InvalidInput(f"{where}: {exc}") from None
-    if "created_by_ref" in obj:
-        _check_id(obj["created_by_ref"], "identity", f"{where}: created_by_ref")
-    for ref in obj.get("object_marking_refs", []):
-        _check_id(ref, "marking-definition", f"{where}: object_marking_refs")
-    if not isinstance(obj.get("extensions", {}), dict):
-        raise InvalidInput(f"{where}: extensions must be a JSON object")
-    if not isinstance(obj.get("revoked", False), bool):
-        raise InvalidInput(f"{where}: revoked must be true or false")
-
-
-def releasability_members(
-    definition: Mapping[str, Any], codes_by_identity: Mapping[str, str]
-) -> frozenset[str]:
-    """The partners a releasability marking-definition names (raw ids for unknown ones).
-
-    Raises InvalidInput unless it is one of ours and its id matches its members, so that no
-    one can redefine a marking id every node derives from the same members.
-    """
-    ref = definition.get("id")
-    extensions = definition.get("extensions")
-    scope = extensions.get(RELEASABILITY_EXTENSION_ID) if isinstance(extensions, Mapping) else None
-    if not isinstance(scope, Mapping) or scope.get("scope") != "releasable-to":
-        raise InvalidInput(f"unknown marking {ref}")
-    members = scope.get("releasable_to")
-    if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
-        raise InvalidInput(f"marking {ref}: releasable_to must be a list of identity ids")
-    if releasability_marking_id(members) != ref:
-        raise InvalidInput(f"marking {ref}: its id does not match its releasable_to list")
-    return frozenset(codes_by_identity.get(m, m) for m in members)
-
-
-def _releasability_scope(
-    ref: str, known: Mapping[str, Mapping[str, Any]], codes_by_identity: Mapping[str, str]
-) -> frozenset[str]:
-    definition = known.get(ref)
-    if not isinstance(definition, Mapping) or definition.get("id") != ref:
-        raise InvalidInput(f"unknown marking {ref}")
-    return releasability_members(definition, codes_by_identity)
-
-
-def is_tlp(obj: Mapping[str, Any]) -> bool:
-    """Whether `obj` is one of the standard TLP marking definitions (2.0 or 1.0)."""
-    return obj.get("id") in TLP_BY_MARKING_ID or obj.get("id") in TLP1_MARKING_IDS
-
-
-def codes_by_identity(codes: Iterable[str]) -> dict[str, str]:
-    """Partner codes by their identity ids, to read `created_by_ref` and releasable_to."""
-    return {identity_id(code): code for code in codes}
-
-
-def read_marking(
-    obj: Mapping[str, Any],
-    known: Mapping[str, Mapping[str, Any]],
-    codes_by_identity: Mapping[str, str],
-    scopes: dict[str, frozenset[str]] | None = None,
-) -> Marking:
-    """How a received object is marked, failing closed.
-
-    TLP 2.0 ids, and TLP 1.0 ones read as their 2.0 equivalents (WHITE is CLEAR); the most
-    restrictive TLP wins. Other markings must be releasability markings in `known` (from the
-    same envelope or already stored); several intersect. The originator is the partner of
-    `created_by_ref`. Unknown identity ids are kept as the raw id, which matches no partner.
-    Pass the same `scopes` dict for a batch to check each releasability marking only once.
-    """
-    where = obj.get("id", "object")
-    refs = obj.get("object_marking_refs", [])
-    if not isinstance(refs, list) or not all(isinstance(r, str) for r in refs):
-        raise InvalidInput(f"{where}: object_marking_refs must be a list of ids")
-    levels = [TLP_BY_MARKING_ID.get(r) or TLP1_MARKING_IDS.get(r) for r in refs]
-    cache = {} if scopes is None else scopes
-    found = []
-    for ref, tlp in zip(refs, levels, strict=True):
-        if tlp is None:
-            if ref not in cache:
-                cache[ref] = _releasability_scope(ref, known, codes_by_identity)
-            found.append(cache[ref])
-    tlps = [tlp for tlp in levels if tlp is not None]
-    if not tlps:
-        raise InvalidInput(f"{where}: no TLP marking; tansiq needs one on every object")
-    creator = obj.get("created_by_ref")
-    if not isinstance(creator, str):
-        raise InvalidInput(f"{where}: no created_by_ref, so no originator")
-    originator = codes_by_identity.get(creator, creator)
-    return Marking(most_restrictive(tlps), originator, intersect_scopes(found))
-
-
-# --- references a viewer may not follow --------------------------------------------------------
-
-_PUBLIC_KEYS: Final = frozenset({"created_by_ref", "object_marking_refs", "marking_ref"})
-_PUBLIC_PREFIXES: Final = ("marking-definition--", "identity--", "extension-definition--")
-_REQUIRED_REFS: Final[Mapping[str, tuple[str, ...]]] = {
-    "relationship": ("source_ref", "target_ref"),
-    "sighting": ("sighting_of_ref",),
-    "note": ("object_refs",),
-    "opinion": ("object_refs",),
-}
-_FALLBACK_TO_CREATOR: Final = frozenset({"report", "grouping"})
-DEPENDENT_TYPES: Final = frozenset(_REQUIRED_REFS)
-"""Types a reader is not shown when the objects they are about are hidden from them."""
-
-
-def _ref_key(key: Any) -> str | None:
-    """'one' for a *_ref key, 'many' for *_refs, None otherwise (and for the public ones)."""
-    if not isinstance(key, str) or key in _PUBLIC_KEYS:
-        return None
-    return "one" if key.endswith("_ref") else "many" if key.endswith("_refs") else None
-
-
-def _collect_refs(value: Any, found: list[str]) -> None:
-    if isinstance(value, list):
-        for item in value:
-            _collect_refs(item, found)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            kind = _ref_key(key)
-            if kind == "one" and isinstance(item, str):
-                found.append(item)
-            elif kind == "many" and isinstance(item, list):
-                found.extend(ref for ref in item if isinstance(ref, str))
-            elif key not in _PUBLIC_KEYS:
-                _collect_refs(item, found)
-
-
-def refs_of(obj: Mapping[str, Any]) -> list[str]:
-    """Ids this object links to that a viewer might not be allowed to see, in order, once each.
-
-    Markings, identities and extension definitions are public, and so is `created_by_ref`.
-    """
-    found: list[str] = []
-    _collect_refs(dict(obj), found)
-    return [ref for ref in dict.fromkeys(found) if not ref.startswith(_PUBLIC_PREFIXES)]
-
-
-def _pruned(value: Any, hidden: set[str]) -> tuple[Any, bool]:
-    """A copy of `value` without links to `hidden`, and whether a single *_ref was cut."""
-    if isinstance(value, list):
-        items = [_pruned(item, hidden) for item in value]
-        return [item for item, cut in items if not cut], False
-    if not isinstance(value, dict):
-        return value, False
-    out: dict[Any, Any] = {}
-    cut = False
-    for key, item in value.items():
-        kind = _ref_key(key)
-        if kind == "one" and isinstance(item, str) and item in hidden:
-            cut = True
-        elif kind == "many" and isinstance(item, list):
-            kept = [ref for ref in item if not (isinstance(ref, str) and ref in hidden)]
-            if kept:
-                out[key] = kept
-        else:
-            out[key] = _pruned(item, hidden)[0]
-    return out, cut
-
-
-def without_refs(obj: Mapping[str, Any], hidden: set[str]) -> StixObject | None:
-    """A copy of `obj` with links to `hidden` removed; None when it cannot stand without them.
-
-    A relationship loses an end, a sighting its subject, a note or opinion all its objects: None.
-    A report (or grouping) left with no object_refs points at its creator, as we build them.
-    Entries of nested lists that point at a hidden object are dropped whole.
-    """
-    pruned: StixObject = _pruned(dict(obj), hidden)[0]
-    stix_type = pruned.get("type")
-    stix_type = stix_type if isinstance(stix_type, str) else ""
-    if any(key not in pruned for key in _REQUIRED_REFS.get(stix_type, ())):
-        return None
-    if stix_type in _FALLBACK_TO_CREATOR and "object_refs" not in pruned:
-        creator = pruned.get("created_by_ref")
-        if not isinstance(creator, str):
-            return None
-        pruned["object_refs"] = [creator]
-    return pruned
+    return [check_id(v, None, field) for v in values]

@@ -32,7 +32,7 @@ from tansiq.domain.reports import CellDraft, Place, PlacedPlace, ReportDraft
 from tansiq.errors import InvalidInput
 from tansiq.exports import incident_record
 from tansiq.geo.reference import areas
-from tansiq.sharing import stix
+from tansiq.sharing import intake, links, stix
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 T1 = T0 + timedelta(hours=1)
@@ -615,7 +615,7 @@ def test_comment_object_is_marked_red_until_the_caller_marks_it(kind: str) -> No
     assert obj["type"] == kind
     assert obj["created_by_ref"] == identity_id("krg")
     assert obj["object_marking_refs"] == [TLP_MARKING_IDS[Tlp.RED]]
-    assert REPORT_ID in stix.refs_of(obj)
+    assert REPORT_ID in links.refs_of(obj)
     assert_valid(obj)
     with pytest.raises(InvalidInput, match="comment kind"):
         stix.comment_object("rumour", "krg", REPORT_ID, "x", None, "agree", T0)
@@ -632,7 +632,7 @@ def received(obj: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.mark.parametrize("obj", everything(), ids=lambda o: str(o["type"]))
 def test_everything_we_build_passes_intake(obj: dict[str, Any]) -> None:
-    assert stix.check_object(received(obj)) == obj
+    assert intake.check_object(received(obj)) == obj
 
 
 @pytest.mark.parametrize(
@@ -658,24 +658,24 @@ def test_everything_we_build_passes_intake(obj: dict[str, Any]) -> None:
 def test_check_object_refuses_malformed_objects(change: dict[str, Any], message: str) -> None:
     obj = received(make_report()[0]) | change
     with pytest.raises(InvalidInput, match=message):
-        stix.check_object(obj)
+        intake.check_object(obj)
 
 
 def test_check_object_refuses_non_objects_and_absurd_nesting() -> None:
     with pytest.raises(InvalidInput, match="JSON object"):
-        stix.check_object([make_report()[0]])
+        intake.check_object([make_report()[0]])
     deep: Any = "x"
     for _ in range(100):
         deep = {"inner": deep}
     with pytest.raises(InvalidInput, match="nested"):
-        stix.check_object(received(make_report()[0]) | {"description": deep})
+        intake.check_object(received(make_report()[0]) | {"description": deep})
 
 
 def test_a_marking_definition_needs_no_modified() -> None:
     marking = stix.releasability_marking(["krg"])
     assert marking is not None
     assert "modified" not in marking
-    assert stix.check_object(received(marking)) == marking
+    assert intake.check_object(received(marking)) == marking
 
 
 JSON = st.recursive(
@@ -714,7 +714,7 @@ KEYS = st.sampled_from(
 @given(JSON)
 def test_check_object_refuses_junk_with_invalid_input_only(junk: Any) -> None:
     with contextlib.suppress(InvalidInput):
-        assert isinstance(stix.check_object(junk), dict)
+        assert isinstance(intake.check_object(junk), dict)
 
 
 @FAST
@@ -729,7 +729,7 @@ def test_check_object_refuses_damaged_reports_with_invalid_input_only(
         else:
             obj[key] = value
     try:
-        assert stix.check_object(obj) is obj
+        assert intake.check_object(obj) is obj
     except InvalidInput:
         return
 
@@ -737,7 +737,7 @@ def test_check_object_refuses_damaged_reports_with_invalid_input_only(
 # --- intake: read_marking -----------------------------------------------------------------------
 
 CODES = ["joc", "krg", "asayish", "peshmerga", "ctd"]
-KNOWN_CODES = stix.codes_by_identity(["joc", "krg", "asayish"])  # peshmerga, ctd: not known
+KNOWN_CODES = intake.codes_by_identity(["joc", "krg", "asayish"])  # peshmerga, ctd: not known
 
 
 def marked(*marking_ids: str, by: str = "joc") -> dict[str, Any]:
@@ -755,15 +755,15 @@ def known_markings(*scopes: list[str]) -> dict[str, dict[str, Any]]:
 
 def test_read_marking_reads_what_we_wrote() -> None:
     obj = make_report()[0]
-    assert stix.read_marking(obj, known_markings(["krg"]), KNOWN_CODES) == MARKING
+    assert intake.read_marking(obj, known_markings(["krg"]), KNOWN_CODES) == MARKING
 
 
 def test_tlp_1_0_markings_read_as_tlp_2_0() -> None:
     white, green, amber, red = stix.TLP1_MARKING_IDS
-    assert stix.read_marking(marked(white), {}, KNOWN_CODES).tlp is Tlp.CLEAR
-    assert stix.read_marking(marked(green), {}, KNOWN_CODES).tlp is Tlp.GREEN
-    assert stix.read_marking(marked(amber), {}, KNOWN_CODES).tlp is Tlp.AMBER
-    assert stix.read_marking(marked(red), {}, KNOWN_CODES).tlp is Tlp.RED
+    assert intake.read_marking(marked(white), {}, KNOWN_CODES).tlp is Tlp.CLEAR
+    assert intake.read_marking(marked(green), {}, KNOWN_CODES).tlp is Tlp.GREEN
+    assert intake.read_marking(marked(amber), {}, KNOWN_CODES).tlp is Tlp.AMBER
+    assert intake.read_marking(marked(red), {}, KNOWN_CODES).tlp is Tlp.RED
 
 
 def test_the_most_restrictive_tlp_wins() -> None:
@@ -772,18 +772,18 @@ def test_the_most_restrictive_tlp_wins() -> None:
         TLP_MARKING_IDS[Tlp.AMBER_STRICT],
         TLP_MARKING_IDS[Tlp.AMBER],
     ]
-    assert stix.read_marking(marked(*refs), {}, KNOWN_CODES).tlp is Tlp.AMBER_STRICT
+    assert intake.read_marking(marked(*refs), {}, KNOWN_CODES).tlp is Tlp.AMBER_STRICT
 
 
 def test_without_a_releasability_marking_only_the_originator_sees_it() -> None:
-    found = stix.read_marking(marked(TLP_MARKING_IDS[Tlp.GREEN], by="krg"), {}, KNOWN_CODES)
+    found = intake.read_marking(marked(TLP_MARKING_IDS[Tlp.GREEN], by="krg"), {}, KNOWN_CODES)
     assert found == Marking(Tlp.GREEN, "krg", frozenset())
     assert found.audience() == {"krg"}
 
 
 def test_unknown_identities_stay_raw_ids_that_match_no_partner() -> None:
     known = known_markings(["krg", "peshmerga"])
-    found = stix.read_marking(marked(TLP_MARKING_IDS[Tlp.GREEN], *known, by="ctd"), known, {})
+    found = intake.read_marking(marked(TLP_MARKING_IDS[Tlp.GREEN], *known, by="ctd"), known, {})
     assert found.originator == identity_id("ctd")
     assert found.releasable_to == {identity_id("krg"), identity_id("peshmerga")}
 
@@ -793,14 +793,14 @@ def test_read_marking_fails_closed() -> None:
     known = known_markings(["krg"])
     (krg,) = known
     with pytest.raises(InvalidInput, match="no TLP marking"):
-        stix.read_marking(marked(krg), known, KNOWN_CODES)
+        intake.read_marking(marked(krg), known, KNOWN_CODES)
     with pytest.raises(InvalidInput, match=f"unknown marking {krg}"):
-        stix.read_marking(marked(green, krg), {}, KNOWN_CODES)
+        intake.read_marking(marked(green, krg), {}, KNOWN_CODES)
     statement = {"id": krg, "definition_type": "statement", "definition": {"statement": "x"}}
     with pytest.raises(InvalidInput, match="unknown marking"):
-        stix.read_marking(marked(green, krg), {krg: statement}, KNOWN_CODES)
+        intake.read_marking(marked(green, krg), {krg: statement}, KNOWN_CODES)
     with pytest.raises(InvalidInput, match="created_by_ref"):
-        stix.read_marking({"object_marking_refs": [green]}, {}, KNOWN_CODES)
+        intake.read_marking({"object_marking_refs": [green]}, {}, KNOWN_CODES)
 
 
 def test_a_marking_that_redefines_a_derived_id_is_refused() -> None:
@@ -809,10 +809,10 @@ def test_a_marking_that_redefines_a_derived_id_is_refused() -> None:
     forged = copy.deepcopy(known[krg])
     forged["extensions"][stix.RELEASABILITY_EXTENSION_ID]["releasable_to"].append(identity_id("x"))
     with pytest.raises(InvalidInput, match="does not match"):
-        stix.read_marking(marked(TLP_MARKING_IDS[Tlp.GREEN], krg), {krg: forged}, KNOWN_CODES)
+        intake.read_marking(marked(TLP_MARKING_IDS[Tlp.GREEN], krg), {krg: forged}, KNOWN_CODES)
     with pytest.raises(InvalidInput, match="does not match"):
-        stix.releasability_members(forged, KNOWN_CODES)
-    assert stix.releasability_members(known[krg], KNOWN_CODES) == {"krg"}
+        intake.releasability_members(forged, KNOWN_CODES)
+    assert intake.releasability_members(known[krg], KNOWN_CODES) == {"krg"}
 
 
 @FAST
@@ -820,7 +820,7 @@ def test_a_marking_that_redefines_a_derived_id_is_refused() -> None:
 def test_several_releasability_scopes_intersect(scopes: list[frozenset[str]]) -> None:
     known = known_markings(*(sorted(s) for s in scopes))
     obj = marked(TLP_MARKING_IDS[Tlp.AMBER], *known)
-    found = stix.read_marking(obj, known, KNOWN_CODES)
+    found = intake.read_marking(obj, known, KNOWN_CODES)
     common = frozenset.intersection(*scopes)
     assert found.releasable_to == {
         c if c in KNOWN_CODES.values() else identity_id(c) for c in common
@@ -829,9 +829,9 @@ def test_several_releasability_scopes_intersect(scopes: list[frozenset[str]]) ->
 
 
 def test_is_tlp_knows_both_tlp_versions() -> None:
-    assert all(stix.is_tlp(o) for o in stix.TLP_OBJECTS)
-    assert stix.is_tlp({"id": next(iter(stix.TLP1_MARKING_IDS))})
-    assert not stix.is_tlp(stix.releasability_marking(["krg"]) or {})
+    assert all(intake.is_tlp(o) for o in stix.TLP_OBJECTS)
+    assert intake.is_tlp({"id": next(iter(stix.TLP1_MARKING_IDS))})
+    assert not intake.is_tlp(stix.releasability_marking(["krg"]) or {})
 
 
 # --- references a viewer may not follow ---------------------------------------------------------
@@ -839,21 +839,21 @@ def test_is_tlp_knows_both_tlp_versions() -> None:
 
 def test_refs_of_leaves_out_public_references() -> None:
     report = make_report()[0]
-    assert stix.refs_of(report) == report["object_refs"]
-    assert stix.refs_of(make_relationship()) == [CELL_ID, stix.location_id(REPORT_ID, 0)]
-    assert stix.refs_of(make_sighting()) == [CELL_ID]  # where_sighted: the originator identity
+    assert links.refs_of(report) == report["object_refs"]
+    assert links.refs_of(make_relationship()) == [CELL_ID, stix.location_id(REPORT_ID, 0)]
+    assert links.refs_of(make_sighting()) == [CELL_ID]  # where_sighted: the originator identity
     granular = make_note() | {
         "granular_markings": [{"marking_ref": TLP_MARKING_IDS[Tlp.RED], "selectors": ["content"]}]
     }
-    assert stix.refs_of(granular) == [REPORT_ID]
+    assert links.refs_of(granular) == [REPORT_ID]
 
 
 def test_refs_of_finds_nested_references() -> None:
     event = "event--9ca38544-c247-45d9-9e33-957ba7c9e119"
     incident = make_incident()
     incident["extensions"][stix.INCIDENT_CORE_EXTENSION_ID]["events"] = [{"event_ref": event}]
-    assert stix.refs_of(incident) == [event]
-    trimmed = stix.without_refs(incident, {event})
+    assert links.refs_of(incident) == [event]
+    trimmed = links.without_refs(incident, {event})
     assert trimmed is not None
     assert trimmed["extensions"][stix.INCIDENT_CORE_EXTENSION_ID]["events"] == []
 
@@ -861,17 +861,17 @@ def test_refs_of_finds_nested_references() -> None:
 def test_without_refs_trims_lists_and_leaves_the_original_alone() -> None:
     report = make_report()[0]
     before = copy.deepcopy(report)
-    trimmed = stix.without_refs(report, {CELL_ID, INCIDENT_ID})
+    trimmed = links.without_refs(report, {CELL_ID, INCIDENT_ID})
     assert trimmed is not None
     assert trimmed["object_refs"] == report["object_refs"][:2]
     assert trimmed["object_marking_refs"] == report["object_marking_refs"]
     assert report == before
-    assert stix.without_refs(report, set()) == report
+    assert links.without_refs(report, set()) == report
 
 
 def test_a_report_that_loses_every_ref_points_at_its_creator() -> None:
     report = make_report()[0]
-    trimmed = stix.without_refs(report, set(report["object_refs"]))
+    trimmed = links.without_refs(report, set(report["object_refs"]))
     assert trimmed is not None
     assert trimmed["object_refs"] == [identity_id("joc")]
     assert_valid(trimmed)
@@ -889,12 +889,12 @@ def test_a_report_that_loses_every_ref_points_at_its_creator() -> None:
     ids=["relationship-source", "relationship-target", "sighting", "note", "opinion"],
 )
 def test_objects_that_cannot_stand_alone_are_dropped(obj: dict[str, Any], hidden: set[str]) -> None:
-    assert stix.without_refs(obj, hidden) is None
+    assert links.without_refs(obj, hidden) is None
 
 
 def test_a_note_on_one_hidden_and_one_visible_object_keeps_the_visible_one() -> None:
     note = make_note(object_refs=[REPORT_ID, CELL_ID])
-    trimmed = stix.without_refs(note, {CELL_ID})
+    trimmed = links.without_refs(note, {CELL_ID})
     assert trimmed is not None
     assert trimmed["object_refs"] == [REPORT_ID]
     assert_valid(trimmed)
@@ -904,14 +904,14 @@ def test_a_note_on_one_hidden_and_one_visible_object_keeps_the_visible_one() -> 
 @given(st.sampled_from(range(len(everything()))), st.data())
 def test_without_refs_leaves_no_hidden_link_and_keeps_the_markings(index: int, data: Any) -> None:
     obj = everything()[index]
-    refs = stix.refs_of(obj)
+    refs = links.refs_of(obj)
     hidden = data.draw(st.sets(st.sampled_from(refs)) if refs else st.just(set()))
-    trimmed = stix.without_refs(obj, hidden)
+    trimmed = links.without_refs(obj, hidden)
     if trimmed is None:
         assert obj["type"] in {"relationship", "sighting", "note", "opinion"}
         return
-    assert not set(stix.refs_of(trimmed)) & hidden
-    assert set(stix.refs_of(trimmed)) == set(refs) - hidden
+    assert not set(links.refs_of(trimmed)) & hidden
+    assert set(links.refs_of(trimmed)) == set(refs) - hidden
     for key in ("id", "created_by_ref", "object_marking_refs", "modified"):
         assert trimmed.get(key) == obj.get(key)
     assert_valid(trimmed)

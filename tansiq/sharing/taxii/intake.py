@@ -1,6 +1,6 @@
 """TAXII writes: Add Objects (POST an envelope) and Delete an Object.
 
-Intake validation is synchronous and cheap (tansiq.sharing.stix.check_object, not the slow
+Intake validation is synchronous and cheap (tansiq.sharing.intake.check_object, not the slow
 stix2-validator), so every status is `complete` when the 202 is sent: pending_count is always 0.
 Objects are judged one by one; a rejected object is a failure in the status (partial
 acceptance), while a body that is not a TAXII envelope is a 400 and stores nothing.
