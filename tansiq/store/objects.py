@@ -480,6 +480,18 @@ def remember_withdrawal(conn: Connection, stub: NewVersion, date_added: int) -> 
 def _tombstone(
     conn: Connection, previous: StoredRow, version: int, readers: frozenset[str], date_added: int
 ) -> None:
+    """Tell `readers` the object is gone for them as of `version`. If a tombstone of that
+    version exists (a withdrawal passed on, then the narrowing version itself), its readers are
+    joined, not duplicated."""
+    o = stix_objects
+    existing = conn.execute(
+        sa.select(o.c.pk).where(
+            o.c.stix_id == previous.stix_id, o.c.version == version, o.c.kind == TOMBSTONE
+        )
+    ).scalar()
+    if existing is not None:
+        _set_audience(conn, int(existing), readers - audience(conn, int(existing)))
+        return
     body = orjson.loads(previous.body)
     body["revoked"] = True
     body["modified"] = _stix_time(version)
