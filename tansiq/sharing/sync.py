@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 from tansiq.domain.markings import NAMESPACE
 from tansiq.errors import InvalidInput, PeerUnavailable
 from tansiq.sharing import exchange, stix
-from tansiq.store import audit
+from tansiq.store import audit, objects
 from tansiq.store import peers as peer_store
 from tansiq.store.database import writing
 
@@ -90,6 +90,8 @@ def sync_peer(
     for name in COLLECTIONS:
         _pull_collection(engine, peer, name, client, now, page_size, summary, on_page)
     with writing(engine) as conn:
+        if summary.counts["created"] >= ANALYZE_AFTER:
+            objects.analyze(conn)
         peer_store.mark_synced(conn, peer.name, now())
         audit.append(
             conn, at=now(), actor="sync", action="sync", subject=peer.name, detail=summary.counts
@@ -97,6 +99,8 @@ def sync_peer(
     return summary
 
 
+ANALYZE_AFTER = 10_000
+"""A sync that brought this many new objects refreshes the planner's statistics."""
 COMMIT_OBJECTS = 5000
 """Pages are applied together until about this many objects: fewer commits (each may run a
 WAL checkpoint), and a resumed sync still starts exactly after the last committed page."""

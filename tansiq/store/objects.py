@@ -161,7 +161,10 @@ def page(conn: Connection, viewer: Viewer, query: Query) -> Page:
     stmt = stmt.where(_version_clause(query))
     if query.kind == OBJECT and query.versions != "last":
         stmt = stmt.where(_latest_visible(viewer))
-    stmt = stmt.order_by(o.c.date_added).limit(query.limit + 1)
+    # With ids given, `+ 0` keeps the planner from walking the date_added index in order (it
+    # would, lacking statistics, scan every object) instead of looking the few ids up.
+    order = o.c.date_added + 0 if query.ids else o.c.date_added
+    stmt = stmt.order_by(order).limit(query.limit + 1)
     rows = [_row(r) for r in conn.execute(stmt)]
     return Page(rows[: query.limit], len(rows) > query.limit)
 
@@ -314,6 +317,13 @@ def is_withdrawn(conn: Connection, stix_id: str) -> bool:
 
 
 # --- writing -------------------------------------------------------------------------------
+
+
+def analyze(conn: Connection) -> None:
+    """Refresh the planner's statistics after a bulk load (PostgreSQL otherwise runs the
+    releasability check as a nested loop until autovacuum catches up)."""
+    conn.exec_driver_sql("ANALYZE stix_objects")
+    conn.exec_driver_sql("ANALYZE object_audience")
 
 
 def clock(conn: Connection, now_us: int, count: int = 1) -> int:

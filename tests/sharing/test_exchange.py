@@ -364,3 +364,8 @@ def test_a_restriction_tombstone_spares_partners_still_entitled(
     result = _receive(engine, [_krg_report(FROZEN_NOW)[0], restricted_for_others])
     assert result.withdrawn == 0
     assert _sees(engine, _viewer(people, "joc-watch"), report)
+
+
+def test_statistics_can_be_refreshed_on_both_backends(engine: Engine) -> None:
+    with writing(engine) as conn:
+        objects.analyze(conn)
