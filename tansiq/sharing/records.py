@@ -7,6 +7,7 @@ record never names what its reader may not see.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -36,11 +37,19 @@ def record(row: objects.StoredRow, body: bytes, audience: frozenset[str]) -> dic
         "originator": row.originator,
         "releasable_to": sorted(audience - {row.originator}),
         "received_from": row.peer,
+        "received_at": _utc_text(row.received_at),
         "places": [r for r in refs if r.startswith("location--")],
         "cells": [r for r in refs if r.startswith("intrusion-set--")],
         "incidents": [r for r in refs if r.startswith("incident--")],
         "aliases": obj.get("aliases", []),
     }
+
+
+def _utc_text(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite returns naive
+    return stix.stix_time(aware)
 
 
 def records(

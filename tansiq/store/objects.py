@@ -77,6 +77,7 @@ class StoredRow:
     peer: str | None
     name: str | None
     text: str | None = None
+    received_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +112,7 @@ _COLUMNS = (
     stix_objects.c.peer,
     stix_objects.c.name,
     stix_objects.c.search_text,
+    stix_objects.c.received_at,
 )
 
 
@@ -130,6 +132,7 @@ def _row(r: Any) -> StoredRow:
         peer=m["peer"],
         name=m["name"],
         text=m["search_text"],
+        received_at=m["received_at"],
     )
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from tansiq.domain.markings import TLP_MARKING_IDS, Marking, Tlp, Viewer, identity_id, node_viewer
 from tansiq.domain.reports import CellDraft, Place, PlacedPlace, ReportDraft
 from tansiq.errors import Forbidden, NotFound
-from tansiq.sharing import exchange, stix
+from tansiq.sharing import exchange, records, stix
 from tansiq.sharing.exchange import Release, Source
 from tansiq.store import objects
 from tansiq.store.database import reading, writing
@@ -218,6 +218,10 @@ def test_receiving_is_idempotent_and_versions_only_move_forward(
     assert row is not None
     assert row.peer == "krg"
     assert orjson.loads(row.body)["modified"] == stix.stix_time(LATER)
+    with reading(engine) as conn:
+        (shown,) = records.records(conn, _viewer(people, "joc-watch"), [row])
+    assert shown["received_from"] == "krg"
+    assert shown["received_at"] == stix.stix_time(LATER)
 
 
 def test_a_received_withdrawal_removes_the_copy(engine: Engine, people: dict[str, Account]) -> None:
