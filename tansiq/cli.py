@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import date, datetime
 from enum import StrEnum
@@ -13,13 +11,21 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy.exc import OperationalError
 
 from tansiq.accounts import create_user
 from tansiq.commands.accounts import partners_app, users_app
 from tansiq.commands.audit import audit_app
-from tansiq.commands.common import DbOption, JsonOption, err, now, print_json, settings_from
+from tansiq.commands.common import (
+    DbOption,
+    JsonOption,
+    err,
+    now,
+    print_json,
+    progress,
+    settings_from,
+)
 from tansiq.commands.peers import peers_app, sync
 from tansiq.commands.reports import cells_app, comment, reports_app
 from tansiq.commands.stixfiles import export_app, import_stix
@@ -108,7 +114,7 @@ def _run_import(path: Path, source: Source, skip_invalid: bool, db: str | None, 
     settings = settings_from(db)
     engine = create_db_engine(settings.db)
     request = ImportRequest(path=path, source=source, skip_invalid=skip_invalid)
-    with _progress(f"importing {path.name}") as advance:
+    with progress(f"importing {path.name}", "rows") as advance:
         summary = import_file(engine, request, settings, AreaLocator.from_shipped(), now, advance)
     engine.dispose()
     if json:
@@ -121,15 +127,6 @@ def _run_import(path: Path, source: Source, skip_invalid: bool, db: str | None, 
         )
     if summary.rejected:
         err.print(f"rejected rows and reasons written to {rejects_path(path)}")
-
-
-@contextmanager
-def _progress(label: str) -> Iterator[Callable[[int], None]]:
-    """A rows-so-far spinner on a terminal's stderr; silent when stderr is not a terminal."""
-    columns = (SpinnerColumn(), TextColumn("{task.description}: {task.completed:,} rows"))
-    with Progress(*columns, TimeElapsedColumn(), console=err, transient=True) as bar:
-        task = bar.add_task(label, total=None)
-        yield lambda rows: bar.update(task, completed=rows)
 
 
 PathArg = Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)]
@@ -358,9 +355,13 @@ def main() -> None:
     """Entry point: typed errors become a one-line message and exit code 1.
 
     Usage errors (bad options, missing files) are typer's own: a message and exit code 2.
+    A database that cannot be reached or is locked is a one-line message too.
     """
     try:
         app()
     except TansiqError as exc:
         err.print(f"error: {exc}", markup=False, highlight=False)
+        sys.exit(1)
+    except OperationalError as exc:
+        err.print(f"error: database: {exc.orig or exc}", markup=False, highlight=False)
         sys.exit(1)

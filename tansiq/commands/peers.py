@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Annotated, Any
 
 import httpx
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from tansiq.commands.common import (
@@ -19,6 +16,7 @@ from tansiq.commands.common import (
     err,
     now,
     print_json,
+    progress,
     settings_from,
 )
 from tansiq.sharing.sync import sync_peer
@@ -86,7 +84,8 @@ def sync(
             node_partner(conn)
             chosen = [require_peer(conn, name)] if name else list_peers(conn)
         summaries = []
-        with httpx.Client(timeout=settings.sync_timeout_s) as client, _pages() as advance:
+        client = httpx.Client(timeout=settings.sync_timeout_s)
+        with client, progress("syncing", "objects") as advance:
             for peer in chosen:
                 summaries.append(
                     sync_peer(engine, peer, client, now, settings.sync_page_size, advance)
@@ -104,16 +103,3 @@ def _print_sync(found: list[dict[str, Any]], json: bool) -> None:
         err.print(f"{s['peer']}: " + ", ".join(f"{k} {s[k]}" for k in keys))
         for r in s["rejections"][:20]:
             err.print(f"  rejected {r['id'] or '(no id)'}: {r['reason']}", markup=False)
-
-
-@contextmanager
-def _pages() -> Iterator[Callable[[int], None]]:
-    """An objects-so-far spinner on a terminal's stderr; silent otherwise (rich would still
-    print a blank line, which would come before an error message)."""
-    if not err.is_terminal:
-        yield lambda _: None
-        return
-    columns = (SpinnerColumn(), TextColumn("syncing: {task.completed:,} objects"))
-    with Progress(*columns, TimeElapsedColumn(), console=err, transient=True) as bar:
-        task = bar.add_task("sync", total=None)
-        yield lambda n: bar.update(task, completed=n)
