@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -282,16 +282,34 @@ def serve(
             exists=True, dir_okay=False, readable=True, help="TLS private key (PEM) for --cert."
         ),
     ] = None,
+    client_ca: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            help="Require client certificates signed by this CA (mutual TLS between nodes).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the web app, the HTTP API and TAXII 2.1 (plain HTTP unless given --cert/--key)."""
     if (cert is None) != (key is None):
         raise InvalidInput("give both --cert and --key for HTTPS, or neither")
+    if client_ca is not None and cert is None:
+        raise InvalidInput("--client-ca needs --cert and --key: mutual TLS is over HTTPS")
     settings = settings_from(db)
     settings = settings.model_copy(update={k: v for k, v in (("host", host), ("port", port)) if v})
-    _serve(settings, (cert, key) if cert and key else None)
+    _serve(settings, Tls(cert, key, client_ca) if cert and key else None)
 
 
-def _serve(settings: Settings, tls: tuple[Path, Path] | None = None) -> None:
+@dataclass(frozen=True)
+class Tls:
+    cert: Path
+    key: Path
+    client_ca: Path | None = None
+
+
+def _serve(settings: Settings, tls: Tls | None = None) -> None:
     import ssl
 
     import uvicorn
@@ -306,9 +324,11 @@ def _serve(settings: Settings, tls: tuple[Path, Path] | None = None) -> None:
         host=settings.host,
         port=settings.port,
         log_level="warning",
-        ssl_certfile=tls[0] if tls else None,
-        ssl_keyfile=tls[1] if tls else None,
+        ssl_certfile=tls.cert if tls else None,
+        ssl_keyfile=tls.key if tls else None,
         ssl_version=ssl.PROTOCOL_TLS_SERVER,
+        ssl_ca_certs=str(tls.client_ca) if tls and tls.client_ca else None,
+        ssl_cert_reqs=ssl.CERT_REQUIRED if tls and tls.client_ca else ssl.CERT_NONE,
     )
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
-import httpx
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -19,10 +19,15 @@ from tansiq.commands.common import (
     progress,
     settings_from,
 )
-from tansiq.sharing.sync import sync_peer
+from tansiq.sharing.sync import client_for, sync_peer
 from tansiq.store.database import reading, require_schema, writing
 from tansiq.store.partners import node_partner
-from tansiq.store.peers import add_peer, list_peers, require_peer
+from tansiq.store.peers import PeerTls, add_peer, list_peers, require_peer
+
+
+def _FILE_OPTION(text: str) -> Any:  # noqa: N802 (reads like the Option it returns)
+    return typer.Option(exists=True, dir_okay=False, readable=True, help=text)
+
 
 peers_app = typer.Typer(help="Partner nodes to pull from over TAXII.", no_args_is_help=True)
 
@@ -32,13 +37,19 @@ def peers_add(
     name: Annotated[str, typer.Argument(help="A name for the peer, e.g. krg.")],
     url: Annotated[str, typer.Option(help="The peer node's base URL, e.g. https://krg.example/.")],
     token: Annotated[str, typer.Option(help="An API token the peer issued to this node.")],
+    ca: Annotated[Path | None, _FILE_OPTION("CA certificate (PEM) that signs the peer's.")] = None,
+    cert: Annotated[
+        Path | None, _FILE_OPTION("This node's client certificate (mutual TLS).")
+    ] = None,
+    key: Annotated[Path | None, _FILE_OPTION("The client certificate's private key.")] = None,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
-    """Add a peer (or change its URL and token)."""
+    """Add a peer (or change its URL, token and TLS files)."""
+    tls = PeerTls(*(str(p.resolve()) if p else None for p in (ca, cert, key)))
     with engine_for(db) as engine, writing(engine) as conn:
         require_schema(conn)
-        created = add_peer(conn, name, url.rstrip("/") + "/", token, now())
+        created = add_peer(conn, name, url.rstrip("/") + "/", token, now(), tls)
     if json:
         print_json({"peer": name, "created": created})
     else:
@@ -84,12 +95,12 @@ def sync(
             node_partner(conn)
             chosen = [require_peer(conn, name)] if name else list_peers(conn)
         summaries = []
-        client = httpx.Client(timeout=settings.sync_timeout_s)
-        with client, progress("syncing", "objects") as advance:
+        with progress("syncing", "objects") as advance:
             for peer in chosen:
-                summaries.append(
-                    sync_peer(engine, peer, client, now, settings.sync_page_size, advance)
-                )
+                with client_for(peer, settings.sync_timeout_s) as client:
+                    summaries.append(
+                        sync_peer(engine, peer, client, now, settings.sync_page_size, advance)
+                    )
     _print_sync([s.as_dict() for s in summaries], json)
 
 

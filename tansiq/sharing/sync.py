@@ -9,6 +9,7 @@ own collection and are applied like any other change.
 
 from __future__ import annotations
 
+import ssl
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -31,6 +32,16 @@ ROOT = "taxii2/exchange/"
 COLLECTIONS = ("intel", "withdrawals")
 """Pulled in this order; versions decide when a tombstone and an object cross."""
 MEDIA = "application/taxii+json;version=2.1"
+
+
+def client_for(peer: peer_store.Peer, timeout: float) -> httpx.Client:
+    """An HTTP client for one peer: TLS 1.2 or later, the peer's CA if given, and this node's
+    client certificate for mutual TLS if given."""
+    context = ssl.create_default_context(cafile=peer.tls.ca)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if peer.tls.cert and peer.tls.key:
+        context.load_cert_chain(peer.tls.cert, peer.tls.key)
+    return httpx.Client(timeout=timeout, verify=context)
 
 
 def collection_id(name: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -13,29 +14,55 @@ from tansiq.store.schema import peers, sync_cursors
 
 
 @dataclass(frozen=True, slots=True)
+class PeerTls:
+    """Paths on this node: the CA for the peer's certificate, our client certificate and key."""
+
+    ca: str | None = None
+    cert: str | None = None
+    key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Peer:
     name: str
     url: str
     token: str
     last_sync_at: datetime | None
+    tls: PeerTls = PeerTls()
 
 
-def add_peer(conn: Connection, name: str, url: str, token: str, now: datetime) -> bool:
-    """Add a peer or change its URL and token; True when it was new."""
+def add_peer(
+    conn: Connection, name: str, url: str, token: str, now: datetime, tls: PeerTls = PeerTls()
+) -> bool:
+    """Add a peer or change its URL, token and TLS files; True when it was new."""
     if not url.startswith(("http://", "https://")):
         raise InvalidInput(f"bad peer URL {url!r}: use http:// or https://")
     if not token:
         raise InvalidInput("a peer needs a token")
+    if (tls.cert is None) != (tls.key is None):
+        raise InvalidInput("give both a client certificate and its key, or neither")
+    values = {
+        "url": url,
+        "token": token,
+        "tls_ca": tls.ca,
+        "tls_cert": tls.cert,
+        "tls_key": tls.key,
+    }
     if find_peer(conn, name) is None:
-        conn.execute(peers.insert().values(name=name, url=url, token=token, added_at=now))
+        conn.execute(peers.insert().values(name=name, added_at=now, **values))
         return True
-    conn.execute(peers.update().where(peers.c.name == name).values(url=url, token=token))
+    conn.execute(peers.update().where(peers.c.name == name).values(**values))
     return False
 
 
 def find_peer(conn: Connection, name: str) -> Peer | None:
     row = conn.execute(sa.select(peers).where(peers.c.name == name)).first()
-    return Peer(row.name, row.url, row.token, row.last_sync_at) if row else None
+    return _peer(row) if row else None
+
+
+def _peer(row: Any) -> Peer:
+    tls = PeerTls(row.tls_ca, row.tls_cert, row.tls_key)
+    return Peer(row.name, row.url, row.token, row.last_sync_at, tls)
 
 
 def require_peer(conn: Connection, name: str) -> Peer:
@@ -47,7 +74,7 @@ def require_peer(conn: Connection, name: str) -> Peer:
 
 def list_peers(conn: Connection) -> list[Peer]:
     rows = conn.execute(sa.select(peers).order_by(peers.c.name))
-    return [Peer(r.name, r.url, r.token, r.last_sync_at) for r in rows]
+    return [_peer(r) for r in rows]
 
 
 def cursor(conn: Connection, peer: str, collection: str) -> int | None:

@@ -140,7 +140,12 @@ peers = sa.Table(
     sa.Column("token", sa.Text, nullable=False),
     sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("last_sync_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("tls_ca", sa.Text, nullable=True),
+    sa.Column("tls_cert", sa.Text, nullable=True),
+    sa.Column("tls_key", sa.Text, nullable=True),
 )
+"""`tls_*` are file paths on this node: the CA that signs the peer's server certificate, and
+this node's client certificate and key for mutual TLS (None: system CAs, no client cert)."""
 
 sync_cursors = sa.Table(
     "sync_cursors",
