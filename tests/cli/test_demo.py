@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.conftest import REPO
-from tests.web.conftest import free_port, wait_until_healthy
+from tests.servers import free_port, wait_until_healthy
 
 
 @pytest.mark.slow

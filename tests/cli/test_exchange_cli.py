@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -35,6 +34,7 @@ from tansiq.settings import Settings, sqlite_url
 from tansiq.sharing import stix
 from tests.cli.test_cli import tansiq
 from tests.conftest import REPO
+from tests.servers import free_port
 
 PARTNERS = (
     ("joc", "Joint Operations Command", None),
@@ -428,13 +428,6 @@ def test_a_copy_hidden_by_a_relayed_tombstone_comes_back_with_the_new_version(
 
 
 # --- sync ----------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def test_sync_with_a_peer_that_does_not_answer(krg: Node) -> None:

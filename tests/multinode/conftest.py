@@ -17,11 +17,9 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -29,11 +27,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-import httpx
 import pytest
 
 from tansiq.settings import sqlite_url
 from tests.conftest import REPO, _pg_drop, _pg_schema_url, _pg_server
+from tests.servers import free_port, wait_until_healthy
 
 A = TypeVar("A")
 T = TypeVar("T")
@@ -169,27 +167,6 @@ class Shell:
             self.proc.wait(timeout=10)
         if self.proc.stdout is not None:
             self.proc.stdout.close()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def wait_until_healthy(url: str, proc: subprocess.Popen[bytes], seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"tansiq serve exited with {proc.returncode}")
-        try:
-            if httpx.get(f"{url}api/health", timeout=2, trust_env=False).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"tansiq serve at {url} did not become healthy in time")
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:

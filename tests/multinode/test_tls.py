@@ -24,6 +24,7 @@ from cryptography.x509.oid import NameOID
 
 from tansiq.settings import sqlite_url
 from tests.conftest import REPO
+from tests.servers import free_port
 
 pytestmark = pytest.mark.slow
 NOW = dt.datetime.now(dt.UTC)
@@ -107,13 +108,6 @@ def _tansiq(db: str, *args: str) -> str:
     return done.stdout
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def joc(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """A joc node serving HTTPS that requires client certificates; yields its URL and the token
@@ -135,7 +129,7 @@ def joc(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
         "--releasable-to",
         "krg",
     )
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [
             sys.executable,

@@ -29,8 +29,8 @@ from tansiq.store.areas import load_areas
 from tansiq.store.database import create_db_engine, writing
 from tests.conftest import FROZEN_NOW, REPO
 from tests.nodes import Account, setup_node
+from tests.servers import free_port, wait_until_healthy
 from tests.taxii.conftest import sighting_envelope
-from tests.web.conftest import free_port, wait_until_healthy
 
 pytestmark = pytest.mark.slow
 

@@ -5,25 +5,16 @@ The server is a separate process on a free loopback port, exactly as `scripts/de
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tansiq.settings import sqlite_url
 from tests.conftest import REPO, SHIPPED_UCDP
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+from tests.servers import free_port, wait_until_healthy
 
 
 def _tansiq(*args: str) -> None:
@@ -34,20 +25,6 @@ def _tansiq(*args: str) -> None:
         capture_output=True,
         timeout=300,
     )
-
-
-def wait_until_healthy(url: str, proc: subprocess.Popen[bytes], seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"tansiq serve exited with {proc.returncode}")
-        try:
-            if httpx.get(f"{url}/api/health", timeout=2, trust_env=False).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("tansiq serve did not become healthy in time")
 
 
 @pytest.fixture(scope="session")
