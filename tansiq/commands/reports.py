@@ -18,6 +18,7 @@ from tansiq.errors import InvalidInput, NotFound
 from tansiq.geo.locator import AreaLocator
 from tansiq.places import place_all
 from tansiq.sharing import exchange, records, stix
+from tansiq.sharing.reads import record_read
 from tansiq.store import audit, objects
 from tansiq.store.database import reading, require_schema, writing
 
@@ -134,14 +135,16 @@ IdArg = Annotated[str, typer.Argument(help="STIX id, e.g. report--...")]
 
 @reports_app.command("show")
 def reports_show(stix_id: IdArg, as_user: AsOption = None, db: DbOption = None) -> None:
-    """One object as JSON, as the user may see it."""
-    with engine_for(db) as engine, reading(engine) as conn:
-        require_schema(conn)
-        actor = acting(conn, as_user)
-        row = objects.latest(conn, actor.viewer, stix_id)
-        found = records.records(conn, actor.viewer, [row]) if row else []
-    if not found:
-        raise NotFound(f"no such object: {stix_id}")
+    """One object as JSON, as the user may see it (reading it is audited)."""
+    with engine_for(db) as engine:
+        with reading(engine) as conn:
+            require_schema(conn)
+            actor = acting(conn, as_user)
+            row = objects.latest(conn, actor.viewer, stix_id)
+            found = records.records(conn, actor.viewer, [row]) if row else []
+        if not found:
+            raise NotFound(f"no such object: {stix_id}")
+        record_read(engine, actor, [stix_id], "cli")
     print_json(found[0])
 
 
