@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 
 from fastapi import Request
 from sqlalchemy.engine import Connection
@@ -20,3 +21,9 @@ def read_conn(request: Request) -> Iterator[Connection]:
     """One read transaction per request: the whole answer comes from one snapshot."""
     with reading(request.app.state.engine) as conn:
         yield conn
+
+
+def now(request: Request) -> datetime:
+    """The app's clock if it has one (`app.state.clock`, for tests), else the wall clock."""
+    clock: Callable[[], datetime] | None = getattr(request.app.state, "clock", None)
+    return clock() if clock is not None else datetime.now(UTC)

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.engine import Connection
 
 from tansiq.api.auth import Caller
-from tansiq.api.deps import read_conn
+from tansiq.api.deps import now, read_conn
 from tansiq.domain.grading import parse_grade
 from tansiq.domain.markings import parse_tlp
 from tansiq.domain.reports import CellDraft, Place, ReportDraft
@@ -86,12 +86,6 @@ def _write(request: Request, work: Callable[[Connection], T]) -> T:
         return work(conn)
 
 
-def _now() -> datetime:
-    from tansiq.commands.common import now
-
-    return now()
-
-
 @router.get("/api/reports")
 def list_reports(
     request: Request,
@@ -125,7 +119,7 @@ def add_report(request: Request, who: Caller, body: ReportIn) -> dict[str, str]:
     draft = ReportDraft(
         title=body.title,
         text=body.text,
-        published=body.published or _now(),
+        published=body.published or now(request),
         lang=body.lang,
         grade=parse_grade(body.grade) if body.grade else None,
         places=place_all(
@@ -134,28 +128,28 @@ def add_report(request: Request, who: Caller, body: ReportIn) -> dict[str, str]:
         cell_ids=tuple(body.cells),
         incident_ids=tuple(body.incidents),
     )
-    release = body.release()
-    stix_id = _write(request, lambda c: exchange.create_report(c, who, draft, release, _now()))
+    release, at = body.release(), now(request)
+    stix_id = _write(request, lambda c: exchange.create_report(c, who, draft, release, at))
     return {"id": stix_id}
 
 
 @router.post("/api/cells", status_code=201)
 def add_cell(request: Request, who: Caller, body: CellIn) -> dict[str, str]:
     cell = CellDraft(body.name, tuple(body.aliases), body.area, body.description)
-    release = body.release()
-    return {"id": _write(request, lambda c: exchange.create_cell(c, who, cell, release, _now()))}
+    release, at = body.release(), now(request)
+    return {"id": _write(request, lambda c: exchange.create_cell(c, who, cell, release, at))}
 
 
 @router.post("/api/comments", status_code=201)
 def add_comment(request: Request, who: Caller, body: CommentIn) -> dict[str, str]:
     """A note, sighting (count 0 = looked, not seen) or opinion on an object the caller reads."""
-    release = body.release()
+    release, at = body.release(), now(request)
 
     def work(conn: Connection) -> str:
         obj = stix.comment_object(
-            body.kind, who.partner, body.on, body.text, body.count, body.opinion, _now()
+            body.kind, who.partner, body.on, body.text, body.count, body.opinion, at
         )
-        return exchange.add_comment(conn, who, obj, release, _now())
+        return exchange.add_comment(conn, who, obj, release, at)
 
     return {"id": _write(request, work)}
 
@@ -167,20 +161,20 @@ def edit_report(request: Request, who: Caller, stix_id: str, body: ReportEdit) -
         for k, v in (("name", body.title), ("description", body.text), ("lang", body.lang))
         if v is not None
     }
-    _write(request, lambda c: exchange.edit(c, who, stix_id, changes, _now()))
+    _write(request, lambda c: exchange.edit(c, who, stix_id, changes, now(request)))
     return Response(status_code=204)
 
 
 @router.post("/api/objects/{stix_id}/marking", status_code=204)
 def mark_object(request: Request, who: Caller, stix_id: str, body: ReleaseIn) -> Response:
     release = body.release()
-    _write(request, lambda c: exchange.mark(c, who, stix_id, release, _now()))
+    _write(request, lambda c: exchange.mark(c, who, stix_id, release, now(request)))
     return Response(status_code=204)
 
 
 @router.post("/api/objects/{stix_id}/withdraw", status_code=204)
 def withdraw_object(request: Request, who: Caller, stix_id: str) -> Response:
-    _write(request, lambda c: exchange.withdraw(c, who, stix_id, _now()))
+    _write(request, lambda c: exchange.withdraw(c, who, stix_id, now(request)))
     return Response(status_code=204)
 
 

@@ -19,7 +19,7 @@ from tansiq.geo.locator import AreaLocator
 from tansiq.places import place_all
 from tansiq.sharing import exchange, records, stix
 from tansiq.sharing.reads import record_read
-from tansiq.store import audit, objects
+from tansiq.store import objects
 from tansiq.store.database import reading, require_schema, writing
 
 reports_app = typer.Typer(
@@ -100,20 +100,12 @@ def reports_list(
     json: JsonOption = False,
 ) -> None:
     """Reports the user may see, newest first (reading them is audited)."""
-    with engine_for(db) as engine, writing(engine) as conn:
-        require_schema(conn)
-        actor = acting(conn, as_user)
-        _, found = records.listing(conn, actor.viewer, kind, q, limit)
-        if found:
-            ids = [r["id"] for r in found]
-            audit.append(
-                conn,
-                at=now(),
-                actor=actor.name,
-                action="read",
-                subject="cli",
-                detail={"count": len(ids), "ids": ids},
-            )
+    with engine_for(db) as engine:
+        with reading(engine) as conn:
+            require_schema(conn)
+            actor = acting(conn, as_user)
+            _, found = records.listing(conn, actor.viewer, kind, q, limit)
+        record_read(engine, actor, [r["id"] for r in found], "cli")
     if json:
         print_json(found)
         return

@@ -73,7 +73,7 @@ def _new_version(
 ) -> objects.NewVersion:
     return objects.NewVersion(
         body=body,
-        version=stix.to_micros(stix.parse_stix_time(str(body.get("modified", body["created"])))),
+        version=_version_of(body),
         marking=marking,
         name=_title(body),
         text=_search_text(body),

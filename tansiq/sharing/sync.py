@@ -59,8 +59,8 @@ class SyncSummary:
     )
     rejections: list[dict[str, str]] = field(default_factory=list)
 
-    def add(self, received: exchange.ReceiveSummary) -> None:
-        self.pages += 1
+    def add(self, received: exchange.ReceiveSummary, pages: int) -> None:
+        self.pages += pages
         for key, value in received.counts().items():
             self.counts[key] += value
         self.rejections += [
@@ -179,8 +179,8 @@ def _apply(
         partner=peer.name, peer=peer.name, actor=f"sync:{peer.name}", relay=True
     )
     with writing(engine) as conn:
-        summary.add(exchange.receive(conn, source, [o for p in pages for o in p.objects], now()))
-        summary.pages += len(pages) - 1
+        received = exchange.receive(conn, source, [o for p in pages for o in p.objects], now())
+        summary.add(received, len(pages))
         last = [p.last_added for p in pages if p.last_added is not None]
         if last:
             peer_store.set_cursor(conn, peer.name, name, max(last), now())

@@ -20,7 +20,7 @@ from typing import Any, Final
 from sqlalchemy.engine import Connection
 
 from tansiq.accounts import Principal
-from tansiq.domain.markings import NAMESPACE
+from tansiq.domain.markings import NAMESPACE, person_viewer
 from tansiq.domain.reports import WRITERS, Role
 from tansiq.sharing.taxii.errors import not_found
 from tansiq.sharing.taxii.media import STIX_MEDIA_TYPE
@@ -82,16 +82,7 @@ class Access:
 
 def _is_node_partner(conn: Connection, partner: str) -> bool:
     """Whether `partner` is this node's partner or one of its sub-organisations."""
-    here = node_partner(conn)
-    parents = partner_parents(conn)
-    walk: str | None = partner
-    seen: set[str] = set()
-    while walk is not None and walk not in seen:
-        if walk == here:
-            return True
-        seen.add(walk)
-        walk = parents.get(walk)
-    return False
+    return node_partner(conn) in person_viewer(partner, partner_parents(conn)).codes
 
 
 def _access(conn: Connection, caller: Principal, collection: TaxiiCollection) -> Access | None:

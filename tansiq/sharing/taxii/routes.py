@@ -13,7 +13,6 @@ sees it (404, then 403), and then the request itself (400, 413, 415).
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine, Sequence
-from datetime import UTC, datetime
 from typing import Any, Final
 
 import orjson
@@ -26,6 +25,7 @@ from starlette.routing import BaseRoute, Match
 
 from tansiq.accounts import Principal
 from tansiq.api.auth import authenticate
+from tansiq.api.deps import now
 from tansiq.settings import Settings
 from tansiq.sharing.taxii import collections, filters, intake, paging, reading
 from tansiq.sharing.taxii.collections import Access
@@ -76,12 +76,6 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
-def _now(request: Request) -> datetime:
-    """The app's clock if it has one (`app.state.clock`, for tests), else the wall clock."""
-    clock: Callable[[], datetime] | None = getattr(request.app.state, "clock", None)
-    return clock() if clock is not None else datetime.now(UTC)
-
-
 def _caller(conn: Connection, request: Request) -> Principal:
     """The authenticated caller, who must accept TAXII 2.1 (401, then 406)."""
     caller = authenticate(conn, request.headers.get("authorization"))
@@ -129,7 +123,7 @@ def status(request: Request, sid: str) -> Response:
     """A status, to the partner that posted it only, for 24 hours."""
     with read_transaction(_engine(request)) as conn:
         caller = _caller(conn, request)
-        found = statuses.get(conn, sid, caller.partner, _now(request))
+        found = statuses.get(conn, sid, caller.partner, now(request))
     if found is None:
         raise not_found(f"no status {sid!r}")
     return taxii_response(intake.status_resource(found))
@@ -233,7 +227,7 @@ def _store(
     request: Request, caller: Principal, access: Access, bodies: list[Any]
 ) -> statuses.TaxiiStatus:
     with writing(_engine(request)) as conn:
-        return intake.add_objects(conn, caller, access, bodies, _now(request))
+        return intake.add_objects(conn, caller, access, bodies, now(request))
 
 
 def delete_object(request: Request, cid: str, oid: str) -> Response:
@@ -242,7 +236,7 @@ def delete_object(request: Request, cid: str, oid: str) -> Response:
         caller = _caller(conn, request)
         access = collections.find(conn, caller, cid)
         filters.parse(request.query_params, _settings(request), filters.OBJECT_MATCH)
-        intake.delete_object(conn, caller, access, oid, _now(request))
+        intake.delete_object(conn, caller, access, oid, now(request))
     return taxii_response(b"")
 
 
