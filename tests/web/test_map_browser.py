@@ -260,10 +260,10 @@ def test_clicking_a_cluster_zooms_in_and_an_incident_shows_its_details(map_page:
     # A cluster opens by zooming in, or, when its incidents share one place, by spreading out.
     assert zoom_level(page) > zoom_before or single.count() > 0
     for _ in range(8):
-        if single.count():
+        if single.count() and uncovered(page, ".leaflet-marker-icon.incident") >= 0:
             break
         click_a_cluster(page)
-    single.first.click()
+    click_uncovered(page, ".leaflet-marker-icon.incident")
 
     popup = page.locator('[data-testid="incident-popup"]')
     popup.wait_for()
@@ -404,16 +404,31 @@ def zoom_level(page: Page) -> float:
 
 def click_a_cluster(page: Page) -> None:
     """Click the first cluster nothing covers (a control may hide some), and let it zoom."""
-    index = page.evaluate(
-        """() => [...document.querySelectorAll('.leaflet-marker-icon.cluster')].findIndex((c) => {
+    click_uncovered(page, ".leaflet-marker-icon.cluster")
+    page.wait_for_timeout(800)  # the zoom animation
+
+
+def click_uncovered(page: Page, selector: str) -> None:
+    """Click the first element matching `selector` that is in view and that nothing covers,
+    once the map is still (a marker clicked mid-animation, off the map's view, or under a
+    control or another marker, opens nothing)."""
+    index = uncovered(page, selector)
+    assert index >= 0, f"nothing uncovered to click: {selector}"
+    page.locator(selector).nth(index).click()
+
+
+def uncovered(page: Page, selector: str) -> int:
+    """The index of the first element matching `selector` that a click would hit, or -1."""
+    page.wait_for_function("() => !document.querySelector('.leaflet-zoom-anim')")
+    index: int = page.evaluate(
+        """(selector) => [...document.querySelectorAll(selector)].findIndex((c) => {
             const box = c.getBoundingClientRect();
             const hit = document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2);
             return hit !== null && c.contains(hit);
-        })"""
+        })""",
+        selector,
     )
-    assert index >= 0, "no cluster to click"
-    page.locator(".leaflet-marker-icon.cluster").nth(index).click()
-    page.wait_for_timeout(800)  # the zoom animation
+    return index
 
 
 def point_of(page: Page, lat: float, lon: float) -> Position:
