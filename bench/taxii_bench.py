@@ -75,8 +75,9 @@ ROOT: Final = "/taxii2/exchange/"
 PAGE: Final = 1000
 """The server's largest page (Settings.taxii_max_limit)."""
 BATCH: Final = 5000
-FILL_VERSION: Final = 2
-"""Bump when the reports change, to rebuild cached databases."""
+FILL_VERSION: Final = 3
+"""Bump when the reports or the database layout change, to rebuild cached databases
+(3: 16 KiB SQLite pages)."""
 
 NODE: Final = "joc"
 READER: Final = "krg"

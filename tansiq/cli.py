@@ -26,6 +26,7 @@ from tansiq.commands.common import (
     progress,
     settings_from,
 )
+from tansiq.commands.node import node_app
 from tansiq.commands.peers import peers_app, sync
 from tansiq.commands.reports import cells_app, comment, reports_app
 from tansiq.commands.stixfiles import export_app, import_stix
@@ -39,6 +40,7 @@ from tansiq.geo.reference import areas as shipped_areas
 from tansiq.importers.rejects import rejects_path
 from tansiq.importing import ImportRequest, Source, import_file
 from tansiq.settings import Settings, sqlite_url
+from tansiq.sharing.keys import node_key
 from tansiq.store import migrate
 from tansiq.store.areas import list_areas, load_areas, require_area
 from tansiq.store.database import create_db_engine, reading, require_schema, writing
@@ -58,6 +60,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(reports_app, name="reports")
 app.add_typer(cells_app, name="cells")
 app.add_typer(peers_app, name="peers")
+app.add_typer(node_app, name="node")
 app.add_typer(export_app, name="export")
 app.add_typer(audit_app, name="audit")
 app.command("comment")(comment)
@@ -79,6 +82,7 @@ def init(
     """Create or upgrade the database and load the reference geography (idempotent).
 
     The first `init` with `--partner` says which partner owns this node; it cannot change later.
+    The first `init` also makes the node's signing key pair (see `tansiq node key`).
     """
     if partner_name is not None and partner is None:
         raise InvalidInput("--partner-name needs --partner")
@@ -106,8 +110,15 @@ def _init(
             add_partner(conn, partner, name, known.parent_code if known else None, now())
             set_node_partner(conn, partner)
         own = node_partner_or_none(conn)
+        public_key = node_key(conn).public()
     engine.dispose()
-    return {"schema": after, "previous_schema": before, "areas": count, "partner": own}
+    return {
+        "schema": after,
+        "previous_schema": before,
+        "areas": count,
+        "partner": own,
+        "public_key": public_key,
+    }
 
 
 def _run_import(path: Path, source: Source, skip_invalid: bool, db: str | None, json: bool) -> None:
@@ -380,7 +391,7 @@ def main() -> None:
     try:
         app()
     except TansiqError as exc:
-        err.print(f"error: {exc}", markup=False, highlight=False)
+        err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(1)
     except OperationalError as exc:
         err.print(f"error: database: {exc.orig or exc}", markup=False, highlight=False)

@@ -2,11 +2,13 @@
 
     TansiqError (500)
     ├── InvalidInput (400)            a client's value is wrong: a filter, a date, a pcode
-    │   └── ImportRejected (422)      an import file failed validation; nothing was stored
+    │   ├── ImportRejected (422)      an import file failed validation; nothing was stored
+    │   └── BadSignature (422)        a tombstone no trusted partner signed; nothing changed
     ├── Unauthorized (401)            no or bad credentials
     ├── Forbidden (403)               the caller may see it but not do this (role, read-only copy)
     ├── NotFound (404)                no such object, or one the caller may not see
     ├── PeerUnavailable (502)         a peer node did not answer, or answered nonsense
+    │   └── PeerKeyChanged (502)      a peer's signing key is not the one pinned for it
     ├── StoreNotReady (503)           the database is missing or not migrated: run `tansiq init`
     └── ReferenceDataError (500)      shipped geography is missing or damaged
 
@@ -51,6 +53,20 @@ class NotFound(TansiqError):
 class PeerUnavailable(TansiqError):
     status = 502
     title = "Peer unavailable"
+
+
+class PeerKeyChanged(PeerUnavailable):
+    """A peer answers with a signing key other than the pinned one: it may be an impostor, or
+    its node was rebuilt. Refused until an administrator re-pins the key."""
+
+    title = "Peer key changed"
+
+
+class BadSignature(InvalidInput):
+    """A received tombstone is unsigned, or signed by no partner this node trusts for it."""
+
+    status = 422
+    title = "Bad signature"
 
 
 class StoreNotReady(TansiqError):

@@ -12,22 +12,18 @@ on a two-core machine parsing and writing overlap instead of taking turns on one
 
 from __future__ import annotations
 
-import gc
 import hashlib
-import multiprocessing
-import pickle
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from multiprocessing.connection import Connection as Connection_
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Literal
 
 from sqlalchemy.engine import Connection, Engine
 
+from tansiq.ahead import read_ahead
 from tansiq.domain.incidents import ImportSummary
-from tansiq.errors import ImportRejected, RowError, TansiqError
+from tansiq.errors import ImportRejected, RowError
 from tansiq.geo.locator import AreaLocator
 from tansiq.importers.pipeline import Batch, Rejected, place_batch, read_batches
 from tansiq.importers.rejects import RejectsWriter
@@ -38,7 +34,6 @@ from tansiq.store.incidents import upsert_incidents
 
 Source = Literal["ucdp", "acled"]
 ID_COLUMN: dict[Source, str] = {"ucdp": "id", "acled": "event_id_cnty"}
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -171,74 +166,3 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: stream.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-@contextmanager
-def read_ahead(items: Iterable[T]) -> Iterator[Iterator[T]]:
-    """Iterate `items` in a forked child process, one item ahead of the consumer.
-
-    Parsing and placing rows is pure-Python work that would otherwise take turns with the
-    database writer on one core. The child inherits everything already built (the locator)
-    by fork, sends each item pickled through a pipe (whose small buffer keeps it at most one
-    item ahead, so memory stays bounded), and re-raises nothing itself: an exception is sent
-    to the consumer, which raises it where it would have surfaced. If the consumer stops or
-    dies, the pipe closes and the child exits. Where fork does not exist, items are produced
-    in-process.
-    """
-    if "fork" not in multiprocessing.get_all_start_methods():
-        yield iter(items)
-        return
-    receiver, sender = multiprocessing.get_context("fork").Pipe(duplex=False)
-    child = multiprocessing.get_context("fork").Process(
-        target=_produce, args=(items, receiver, sender), name="tansiq-reader", daemon=True
-    )
-    child.start()
-    sender.close()
-    try:
-        yield _consume(receiver)
-    finally:
-        receiver.close()
-        child.join(timeout=5)
-        if child.is_alive():
-            child.kill()
-            child.join()
-
-
-def _produce(items: Iterable[object], receiver: Connection_, sender: Connection_) -> None:
-    # Only the consumer may hold the reading end: then its death breaks the pipe (and this
-    # child's next send), instead of leaving the child blocked on a pipe it reads itself.
-    receiver.close()
-    # A short-lived child whose garbage has no cycles: the collector would only cost time.
-    gc.disable()
-    try:
-        for item in items:
-            sender.send((True, item))
-        sender.send((False, None))
-    except BrokenPipeError:
-        return  # the consumer has gone: stop quietly
-    except BaseException as exc:  # handed to the consumer, which re-raises it
-        with suppress(BrokenPipeError):
-            sender.send((False, _picklable(exc)))
-    finally:
-        sender.close()
-
-
-def _picklable(exc: BaseException) -> BaseException:
-    try:
-        pickle.loads(pickle.dumps(exc))
-    except Exception:
-        return TansiqError(f"reading the file failed: {type(exc).__name__}: {exc}")
-    return exc
-
-
-def _consume(receiver: Connection_) -> Iterator[T]:
-    while True:
-        try:
-            more, value = receiver.recv()
-        except EOFError:
-            raise TansiqError("the import's reader process stopped unexpectedly") from None
-        if not more:
-            if isinstance(value, BaseException):
-                raise value
-            return
-        yield value

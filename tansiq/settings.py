@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     taxii_max_content_length: int = Field(
         default=10 * 1024 * 1024, ge=1024, description="Largest TAXII POST body, in bytes."
     )
+    taxii_validation_batch: int = Field(
+        default=200,
+        ge=1,
+        description="Quarantined inbox objects validated and stored per transaction.",
+    )
     sync_page_size: int = Field(default=1000, ge=1, description="Objects per sync request.")
     sync_timeout_s: float = Field(default=60.0, gt=0, description="Seconds to wait for a peer.")
 

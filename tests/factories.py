@@ -6,6 +6,9 @@ from datetime import date
 from typing import Any
 
 from tansiq.domain.incidents import IncidentDraft, row_digest
+from tansiq.domain.markings import identity_id
+from tansiq.sharing import signing
+from tansiq.sharing.signing import SigningKey
 from tansiq.store.schema import INCIDENT_WRITE_COLUMNS
 
 # Kirkuk city; the store does not re-check pcodes (the importer sets them).
@@ -69,3 +72,9 @@ def make_row(**overrides: Any) -> tuple[Any, ...]:
     row.update({k: v for k, v in overrides.items() if k not in IncidentDraft.__slots__})
     row["content_hash"] = row_digest([str(v) for v in row.values()])
     return tuple(row[name] for name in INCIDENT_WRITE_COLUMNS)
+
+
+def sign_as(obj: dict[str, Any], partner: str, key: SigningKey) -> dict[str, Any]:
+    """`obj` signed by `partner`'s node with `key`, as that node serves its tombstones."""
+    signature = signing.Signature(identity_id(partner), key.sign(signing.canonical(obj)))
+    return signing.signed(obj, signature)

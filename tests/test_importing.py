@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from tansiq.ahead import read_ahead
 from tansiq.errors import ImportRejected, RowError
-from tansiq.importing import read_ahead
 
 
 def _numbers(n: int) -> Iterator[int]:

@@ -1,35 +1,65 @@
-"""The ASGI app factory: settings and I/O edges in, a FastAPI app out."""
+"""The ASGI app factory: settings and I/O edges in, a FastAPI app out.
+
+While it runs, the app runs the intake validator's thread (tansiq.sharing.taxii.worker), which
+stores the objects partners post to the TAXII inbox once stix2-validator has passed them.
+"""
 
 from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
 from tansiq import __version__
-from tansiq.api import areas, health, incidents, problems, reports
+from tansiq.api import areas, health, incidents, node, problems, reports
+from tansiq.api.deps import state_now
 from tansiq.geo.locator import AreaLocator
 from tansiq.settings import Settings
 from tansiq.sharing import taxii
+from tansiq.sharing.taxii import worker
 from tansiq.store.database import create_db_engine
 from tansiq.web.pages import mount_static
 from tansiq.web.pages import router as web_router
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Run the intake validator while the app runs, unless the caller drains it (tests)."""
+    if not app.state.background_validation:
+        yield
+        return
+    with worker.running(app.state, partial(state_now, app.state)):
+        yield
+
+
 def create_app(
-    settings: Settings, engine: Engine | None = None, locator: AreaLocator | None = None
+    settings: Settings,
+    engine: Engine | None = None,
+    locator: AreaLocator | None = None,
+    *,
+    background_validation: bool = True,
 ) -> FastAPI:
-    """Build the node's app. Pass an engine or locator to share them with the caller."""
+    """Build the node's app. Pass an engine or locator to share them with the caller.
+
+    With `background_validation=False` no validator thread runs: call
+    `tansiq.sharing.taxii.validator.drain` to store what partners posted (deterministic tests).
+    """
     app = FastAPI(
         title="tansiq",
         version=__version__,
         description="Joint security coordination node: incidents on the map of Iraq's "
         "disputed areas.",
+        lifespan=_lifespan,
     )
     app.state.settings = settings
+    app.state.background_validation = background_validation
     app.state.engine = engine or create_db_engine(settings.db)
     app.state.locator = locator or AreaLocator.from_shipped()
     problems.install(app)
-    for module in (health, incidents, areas, reports):
+    for module in (health, node, incidents, areas, reports):
         app.include_router(module.router)
     taxii.install(app)
     app.include_router(web_router())

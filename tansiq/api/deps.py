@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import Request
 from sqlalchemy.engine import Connection
@@ -25,5 +26,10 @@ def read_conn(request: Request) -> Iterator[Connection]:
 
 def now(request: Request) -> datetime:
     """The app's clock if it has one (`app.state.clock`, for tests), else the wall clock."""
-    clock: Callable[[], datetime] | None = getattr(request.app.state, "clock", None)
+    return state_now(request.app.state)
+
+
+def state_now(state: Any) -> datetime:
+    """`now` for work outside a request (the validator's thread), from the app's state."""
+    clock: Callable[[], datetime] | None = getattr(state, "clock", None)
     return clock() if clock is not None else datetime.now(UTC)

@@ -24,7 +24,7 @@ from tansiq.domain.markings import NAMESPACE, Marking, Tlp, Viewer, node_viewer
 from tansiq.domain.reports import WRITERS, CellDraft, ReportDraft
 from tansiq.errors import Forbidden, InvalidInput, NotFound
 from tansiq.exports import incident_record
-from tansiq.sharing import intake, links, stix
+from tansiq.sharing import arrivals, intake, links, stix, tombstones
 from tansiq.store import audit, objects
 from tansiq.store.incidents import find_incident
 from tansiq.store.partners import find_partner, node_partner, partner_parents
@@ -75,30 +75,28 @@ def _new_version(
         body=body,
         version=_version_of(body),
         marking=marking,
-        name=_title(body),
-        text=_search_text(body),
+        name=arrivals.title(body),
+        text=arrivals.search_text(body),
         ref_ids=tuple(links.refs_of(body) if linked is None else linked),
         peer=peer,
         received_at=received_at,
     )
 
 
-def _title(body: dict[str, Any]) -> str | None:
-    for key in ("name", "abstract", "content", "summary", "explanation"):
-        value = body.get(key)
-        if isinstance(value, str) and value:
-            return value[:300]
-    return None
-
-
-_TEXT_KEYS = ("description", "content", "abstract", "explanation", "summary")
-
-
-def _search_text(body: dict[str, Any]) -> str | None:
-    """The words search may match: descriptions and aliases, never linked ids."""
-    parts = [body[k] for k in _TEXT_KEYS if isinstance(body.get(k), str)]
-    parts += [a for a in body.get("aliases", []) if isinstance(a, str)]
-    return "\n".join(parts) or None
+def _arrived_version(
+    arrival: arrivals.Arrival, marking: Marking, peer: str | None, received_at: datetime
+) -> objects.NewVersion:
+    return objects.NewVersion(
+        body=arrival.header,
+        version=arrival.version,
+        marking=marking,
+        name=arrival.name,
+        text=arrival.text,
+        ref_ids=arrival.links,
+        peer=peer,
+        received_at=received_at,
+        encoded=arrival.encoded,
+    )
 
 
 def _audit(
@@ -420,11 +418,31 @@ class Source:
     """True for a peer node we pull from, which passes on other partners' objects; a partner
     posting to our inbox (False) may only post objects of its own organisation."""
 
+    @property
+    def deliverer(self) -> str:
+        """Who hands the objects over, whose signature vouches for a tombstone: the peer (a
+        partner code: peers are named by their partner's), else the partner posting."""
+        return self.peer or self.partner
+
+    def withdraw(
+        self, conn: Connection, obj: dict[str, Any], marking: Marking, now: datetime
+    ) -> objects.Outcome:
+        """Apply a tombstone from this source if it is signed by one it trusts for it."""
+        return _apply_withdrawal(conn, obj, marking, now, self)
+
 
 def receive(
     conn: Connection, source: Source, bodies: Sequence[Any], now: datetime
 ) -> ReceiveSummary:
-    """Apply objects from a partner in one transaction (the caller's), each judged alone.
+    """Check and apply objects from a partner in one transaction (the caller's)."""
+    return receive_arrivals(conn, source, [arrivals.arrive(b) for b in bodies], now)
+
+
+def receive_arrivals(
+    conn: Connection, source: Source, arrived: Sequence[arrivals.Arrival], now: datetime
+) -> ReceiveSummary:
+    """Apply checked objects from a partner in one transaction (the caller's), each judged
+    alone.
 
     Marking definitions in the batch are learnt first. A `revoked` object is a withdrawal (or a
     tombstone for a partner that lost sight of it). Copies of our own objects are ignored: this
@@ -433,19 +451,19 @@ def receive(
     parents = partner_parents(conn)
     batch = _Intake(
         here=node_viewer(node_partner(conn), parents),
-        known=_known_markings(conn, bodies),
+        known=_known_from_arrivals(conn, arrived),
         codes=intake.codes_by_identity(parents),
         source=source,
         now=now,
         posters=node_viewer(source.partner, parents).red_codes,
     )
-    judged = [_receive_one(conn, batch, body) for body in bodies]
+    judged = [_receive_one(conn, batch, arrival) for arrival in arrived]
     pending = [j for j in judged if isinstance(j, objects.NewVersion)]
     stored = iter(objects.put_many(conn, pending, _micros(now)))
     summary = ReceiveSummary()
-    for body, result in zip(bodies, judged, strict=True):
+    for arrival, result in zip(arrived, judged, strict=True):
         if isinstance(result, objects.NewVersion):
-            result = Received(*_label(body), next(stored))
+            result = Received(arrival.stix_id, arrival.label, next(stored))
         summary.add(result)
     audit.append(
         conn,
@@ -468,32 +486,62 @@ class _Intake:
     posters: frozenset[str]
     scopes: dict[str, frozenset[str]] = field(default_factory=dict)
     """Releasability markings already checked in this batch, by id."""
+    verdicts: dict[tuple[Any, ...], Marking | str] = field(default_factory=dict)
+    """Markings already read in this batch, by (marking refs, creator): the marking if this
+    node may hold it, else why not. Most of a batch shares a handful of markings."""
+
+    def marking(self, arrival: arrivals.Arrival) -> Marking:
+        """How an arrival is marked, if this node may hold it; raises InvalidInput if not."""
+        key = (arrival.marking_refs, arrival.creator)
+        verdict = self.verdicts.get(key)
+        if verdict is None:
+            verdict = self._read(arrival)
+            self.verdicts[key] = verdict
+        if isinstance(verdict, str):
+            raise InvalidInput(f"{arrival.stix_id}: {verdict}")
+        return verdict
+
+    def _read(self, arrival: arrivals.Arrival) -> Marking | str:
+        """The marking, or the reason without the object's id (the verdict is shared)."""
+        obj = {
+            "id": arrival.stix_id,
+            "object_marking_refs": list(arrival.marking_refs),
+            "created_by_ref": arrival.creator,
+        }
+        try:
+            marking = intake.read_marking(obj, self.known, self.codes, self.scopes)
+        except InvalidInput as exc:
+            return str(exc).removeprefix(f"{arrival.stix_id}: ")
+        if not self.here.sees(marking.tlp, marking.audience()):
+            return f"not releasable to {self.here.partner}"
+        return marking
 
 
-def _receive_one(conn: Connection, batch: _Intake, body: Any) -> Received | objects.NewVersion:
+def _receive_one(
+    conn: Connection, batch: _Intake, arrival: arrivals.Arrival
+) -> Received | objects.NewVersion:
     """The verdict on one received object, or the version to store (stored as a batch)."""
-    stix_id, version = _label(body)
-    linked: list[str] = []
+    stix_id, version = arrival.stix_id, arrival.label
     try:
-        obj = intake.check_object(body, linked)
-        if obj["type"] in SUPPORT_TYPES:
+        if arrival.error is not None:
+            raise InvalidInput(arrival.error)
+        if arrival.stix_type in SUPPORT_TYPES:
+            obj = arrival.checked
             return _receive_support(conn, obj, batch.here.partner, batch.codes, batch.now)
-        marking = intake.read_marking(obj, batch.known, batch.codes, batch.scopes)
-        if not batch.here.sees(marking.tlp, marking.audience()):
-            raise InvalidInput(f"{stix_id} is not releasable to {batch.here.partner}")
+        marking = batch.marking(arrival)
         if marking.originator == batch.here.partner:
             return Received(stix_id, version, objects.Outcome.UNCHANGED)
         if not batch.source.relay and marking.originator not in batch.posters:
             raise InvalidInput(f"{stix_id} is created by {marking.originator}, not by the poster")
-        if obj.get("revoked") is True:
-            return Received(stix_id, version, _apply_withdrawal(conn, obj, marking, batch.now))
-        return _new_version(obj, marking, batch.source.peer, batch.now, linked)
+        if arrival.revoked:
+            obj = arrival.checked
+            return Received(stix_id, version, batch.source.withdraw(conn, obj, marking, batch.now))
+        return _arrived_version(arrival, marking, batch.source.peer, batch.now)
     except InvalidInput as exc:
         return Received(stix_id, version, None, str(exc))
 
 
-SUPPORT_TYPES = frozenset({"marking-definition", "identity", "extension-definition"})
-"""Reference objects that travel with content: never stored as content themselves."""
+SUPPORT_TYPES = arrivals.SUPPORT_TYPES
 
 
 def _receive_support(
@@ -501,7 +549,7 @@ def _receive_support(
 ) -> Received:
     """Identities and extension definitions are public reference; releasability marking
     definitions are kept so this node can pass them on with the objects that use them."""
-    stix_id, version = _label(obj)
+    stix_id, version = arrivals.labelled(obj)
     if obj["type"] == "marking-definition" and not intake.is_tlp(obj):
         members = intake.releasability_members(obj, codes)
         _ensure_marking_definition(conn, obj, members, here, now)
@@ -509,10 +557,23 @@ def _receive_support(
 
 
 def _apply_withdrawal(
-    conn: Connection, obj: dict[str, Any], marking: Marking, now: datetime
+    conn: Connection,
+    obj: dict[str, Any],
+    marking: Marking,
+    now: datetime,
+    source: Source | None = None,
 ) -> objects.Outcome:
+    """Withdraw (or remember the withdrawal of) an object, as a tombstone says.
+
+    A tombstone from a partner (`source`) must be signed by the delivering peer or by the
+    originator, with the key pinned here (tansiq.sharing.tombstones): else BadSignature, and
+    nothing changes. The node's own users (`publish`, no source) withdraw their own objects.
+    """
+    vouched = tombstones.check(conn, source.deliverer, obj, marking.originator) if source else None
     version = _version_of(obj)
     date_added = objects.clock(conn, _micros(now))
+    if vouched is not None:
+        tombstones.keep(conn, obj, vouched, marking.originator)
     if objects.current(conn, str(obj["id"])) is None:
         stub = objects.NewVersion(body=obj, version=version, marking=marking)
         objects.remember_withdrawal(conn, stub, date_added)
@@ -521,29 +582,30 @@ def _apply_withdrawal(
     return objects.Outcome.WITHDRAWN if done else objects.Outcome.UNCHANGED
 
 
-def _label(body: Any) -> tuple[str, str]:
-    if not isinstance(body, dict):
-        return "", ""
-    version = body.get("modified", body.get("created", ""))
-    return str(body.get("id", "")), str(version)
-
-
-def _known_markings(conn: Connection, bodies: Sequence[Any]) -> dict[str, dict[str, Any]]:
-    """Releasability marking definitions from the batch and from what this node holds."""
-    found = {
-        str(b["id"]): b
-        for b in bodies
-        if isinstance(b, dict) and b.get("type") == "marking-definition" and "id" in b
-    }
-    wanted = {
-        ref
-        for b in bodies
-        if isinstance(b, dict)
-        for ref in (b.get("object_marking_refs") or [])
-        if isinstance(ref, str) and ref not in found
-    }
-    found.update(objects.marking_definitions(conn, wanted))
+def _known_markings(
+    conn: Connection, defined: Iterable[dict[str, Any]], used: Iterable[str]
+) -> dict[str, dict[str, Any]]:
+    """Marking definitions by id: those `defined` in the batch, and those of the `used` ids
+    that this node holds."""
+    found = {str(d["id"]): d for d in defined}
+    found.update(objects.marking_definitions(conn, {r for r in used if r not in found}))
     return found
+
+
+def _known_from_bodies(conn: Connection, bodies: Sequence[Any]) -> dict[str, dict[str, Any]]:
+    dicts = [b for b in bodies if isinstance(b, dict)]
+    defined = [b for b in dicts if b.get("type") == "marking-definition" and "id" in b]
+    used = [
+        ref for b in dicts for ref in (b.get("object_marking_refs") or []) if isinstance(ref, str)
+    ]
+    return _known_markings(conn, defined, used)
+
+
+def _known_from_arrivals(
+    conn: Connection, arrived: Sequence[arrivals.Arrival]
+) -> dict[str, dict[str, Any]]:
+    defined = [a.checked for a in arrived if a.stix_type == "marking-definition"]
+    return _known_markings(conn, defined, (r for a in arrived for r in a.marking_refs))
 
 
 def _ensure_marking_definition(
@@ -557,8 +619,7 @@ def _ensure_marking_definition(
     objects.put(conn, new, objects.clock(conn, _micros(now)))
 
 
-def _version_of(obj: dict[str, Any]) -> int:
-    return stix.to_micros(stix.parse_stix_time(str(obj.get("modified", obj["created"]))))
+_version_of = arrivals.version_of
 
 
 def publish(
@@ -570,7 +631,7 @@ def publish(
     a TLP marking; each is judged alone, like a peer's.
     """
     _require_writer(actor)
-    known = _known_markings(conn, bodies)
+    known = _known_from_bodies(conn, bodies)
     codes = intake.codes_by_identity(partner_parents(conn))
     summary = ReceiveSummary()
     for body in bodies:
@@ -587,7 +648,7 @@ def _publish_one(
     codes: dict[str, str],
     now: datetime,
 ) -> Received:
-    stix_id, version = _label(body)
+    stix_id, version = arrivals.labelled(body)
     try:
         obj = dict(intake.check_object(body))
         if obj["type"] in SUPPORT_TYPES:

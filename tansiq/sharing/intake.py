@@ -38,27 +38,36 @@ _MAX_DEPTH = 32
 
 def _check_ref_shapes(value: Any, found: list[str], depth: int = 0) -> None:
     """Every *_ref is an identifier and every *_refs a list of them, at any depth; the links
-    a viewer might not be allowed to follow are collected into `found` on the way."""
+    a viewer might not be allowed to follow are collected into `found` on the way. (Every
+    received object passes here: most keys are tested once, for "_ref", and no more.)"""
     if depth > _MAX_DEPTH:
         raise InvalidInput(f"object nested more than {_MAX_DEPTH} levels deep")
     if isinstance(value, list):
         for item in value:
-            if isinstance(item, dict | list):
+            if isinstance(item, _NESTED):
                 _check_ref_shapes(item, found, depth + 1)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise InvalidInput(f"property names must be strings, not {shown(key)}")
-            if key.endswith("_ref"):
-                check_id(item, None, key)
-                if key not in PUBLIC_KEYS:
-                    found.append(item)
-            elif key.endswith("_refs"):
-                refs = check_refs(item, key)
-                if key not in PUBLIC_KEYS:
-                    found.extend(refs)
-            elif isinstance(item, dict | list):
-                _check_ref_shapes(item, found, depth + 1)
+        return
+    for key, item in value.items():
+        if type(key) is not str:
+            raise InvalidInput(f"property names must be strings, not {shown(key)}")
+        if "_ref" in key and key.endswith(("_ref", "_refs")):
+            _check_link(key, item, found)
+        elif isinstance(item, _NESTED):
+            _check_ref_shapes(item, found, depth + 1)
+
+
+_NESTED = (dict, list)
+
+
+def _check_link(key: str, item: Any, found: list[str]) -> None:
+    if key.endswith("_ref"):
+        check_id(item, None, key)
+        if key not in PUBLIC_KEYS:
+            found.append(item)
+    else:
+        refs = check_refs(item, key)
+        if key not in PUBLIC_KEYS:
+            found.extend(refs)
 
 
 def _check_time(obj: Mapping[str, Any], key: str, where: str) -> datetime:

@@ -2,7 +2,7 @@
 
 Pure functions on plain dicts: no database, no HTTP, and no stix2 objects (sync moves many
 objects and we serialise with orjson; the tests check the output with stix2-validator). The
-model is docs INTEROP.md section 2; our four property extensions are in docs/stix-extensions.md.
+model is docs INTEROP.md section 2; our five property extensions are in docs/stix-extensions.md.
 
 Timestamps are UTC with millisecond precision, or microsecond when the value has it. Compare
 them with `to_micros`, never as strings: ".000Z" sorts after ".000500Z".
@@ -47,6 +47,7 @@ GRADING_EXTENSION_ID: Final = "extension-definition--7e2d7a85-dc59-4360-8a82-ca1
 RELEASABILITY_EXTENSION_ID: Final = "extension-definition--59f950e5-6d72-44ed-8a4f-b94c30f601db"
 PARTNER_EXTENSION_ID: Final = "extension-definition--43b7ccf5-8f04-4c3d-b303-565634e8336a"
 AREA_EXTENSION_ID: Final = "extension-definition--226dc58b-1d64-46de-9121-ae5566c5a6cc"
+SIGNATURE_EXTENSION_ID: Final = "extension-definition--302d5db4-b4ca-4f6d-a012-0eba2ef736f6"
 
 TLP1_MARKING_IDS: Final[Mapping[str, Tlp]] = {
     "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9": Tlp.CLEAR,  # TLP 1.0 WHITE
@@ -186,6 +187,12 @@ _EXTENSIONS: Final = (
         "area",
         "COD administrative unit pcodes (levels 1-3) of a place, and whether it is disputed.",
     ),
+    (
+        SIGNATURE_EXTENSION_ID,
+        "tansiq node signature",
+        "signature",
+        "On a tombstone: the Ed25519 signature of the partner node that vouches for it.",
+    ),
 )
 
 
@@ -206,7 +213,7 @@ def _extension_definition(ext_id: str, name: str, anchor: str, description: str)
 
 
 def extension_objects() -> list[StixObject]:
-    """The project identity and our four extension definitions: put them in every bundle."""
+    """The project identity and our five extension definitions: put them in every bundle."""
     return [project_identity(), *(_extension_definition(*ext) for ext in _EXTENSIONS)]
 
 

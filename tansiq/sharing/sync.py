@@ -1,19 +1,21 @@
 """Pull from a peer node over TAXII 2.1: what changed since the stored cursor, page by page.
 
-Each page is applied in one transaction together with the cursor that follows it, so a sync
-killed at any moment resumes where the last committed page ended, and re-applying a page is
-harmless (a version already held is left as it is). The peer serves only what is released
-to this node's partner; withdrawals and narrowed releasability arrive as tombstones in their
-own collection and are applied like any other change.
+Each page is applied together with the cursor that follows it, in transactions of a few
+pages, so a sync killed at any moment resumes where the last committed page ended, and
+re-applying a page is harmless (a version already held is left as it is). Pages are fetched
+and checked in a forked reader process one page ahead of the writer (tansiq.ahead). The
+peer serves only what is released to this node's partner; withdrawals and narrowed
+releasability arrive as tombstones in their own collection and are applied like any other
+change.
 """
 
 from __future__ import annotations
 
 import ssl
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -21,9 +23,11 @@ import httpx
 import orjson
 from sqlalchemy.engine import Engine
 
+from tansiq.ahead import Ahead, read_ahead
 from tansiq.domain.markings import NAMESPACE
 from tansiq.errors import InvalidInput, PeerUnavailable
-from tansiq.sharing import exchange, stix
+from tansiq.sharing import arrivals, exchange, stix
+from tansiq.sharing.keys import learn_peer_key
 from tansiq.store import audit, objects
 from tansiq.store import peers as peer_store
 from tansiq.store.database import writing
@@ -81,11 +85,14 @@ class SyncSummary:
 @dataclass(frozen=True, slots=True)
 class Page:
     objects: list[Any]
+    """The page's objects as the peer sent them (emptied once they are checked)."""
     more: bool
     last_added: int | None
     """The date_added of the last object shown (X-TAXII-Date-Added-Last), if any was."""
     next: str | None = None
     """The peer's token for the page after the last row it read, shown or not."""
+    arrivals: list[arrivals.Arrival] = field(default_factory=list)
+    """The page's objects, checked and prepared in the reader process."""
 
 
 def sync_peer(
@@ -96,7 +103,16 @@ def sync_peer(
     page_size: int,
     on_page: Callable[[int], None] = lambda _: None,
 ) -> SyncSummary:
-    """Pull every collection of one peer until it has nothing newer."""
+    """Pull every collection of one peer until it has nothing newer.
+
+    First the peer's signing key is checked against the one pinned for it, or pinned if none
+    is yet (trust on first use; tansiq.sharing.keys): a peer whose key changed is refused
+    (PeerKeyChanged) before anything is pulled, and the tombstones pulled are checked with it.
+
+    `client` is used in a forked reader process: give one that has not connected yet (the key
+    check leaves no connection open in it).
+    """
+    learn_peer_key(engine, peer, client, now())
     summary = SyncSummary(peer.name)
     for name in COLLECTIONS:
         _pull_collection(engine, peer, name, client, now, page_size, summary, on_page)
@@ -113,8 +129,9 @@ def sync_peer(
 ANALYZE_AFTER = 10_000
 """A sync that brought this many new objects refreshes the planner's statistics."""
 COMMIT_OBJECTS = 5000
-"""Pages are applied together until about this many objects: fewer commits (each may run a
-WAL checkpoint), and a resumed sync still starts exactly after the last committed page."""
+"""Pages already fetched are applied in one transaction up to about this many objects: fewer
+commits (each may run a WAL checkpoint), and a resumed sync still starts exactly after the last
+committed page."""
 
 
 def _pull_collection(
@@ -127,10 +144,23 @@ def _pull_collection(
     summary: SyncSummary,
     on_page: Callable[[int], None],
 ) -> None:
-    """Fetch pages one ahead (on a second thread) while the previous ones are applied."""
+    """Fetch and check pages in a reader process while this one stores the previous page."""
     with writing(engine) as conn:
         after = peer_store.cursor(conn, peer.name, name)
-    buffered: list[Page] = []
+    with read_ahead(_pages(client, peer, name, after, page_size)) as pages:
+        for page in pages:
+            _apply_ready(engine, peer, name, page, pages, now, summary)
+            on_page(summary.counts["received"])
+
+
+def _pages(
+    client: httpx.Client, peer: peer_store.Peer, name: str, after: int | None, page_size: int
+) -> Iterator[Page]:
+    """Every page of a collection after `after`, in order, checked (runs in the reader process).
+
+    The next page is requested (on a thread) as soon as this one's headers say where it starts,
+    so the peer serves it while this page is checked.
+    """
     with ThreadPoolExecutor(max_workers=1) as ahead:
         pending: Future[Page] | None = ahead.submit(
             fetch, client, peer, name, after, page_size, None
@@ -141,11 +171,7 @@ def _pull_collection(
             if page.more:
                 after, token = _position(peer, name, page, after)
                 pending = ahead.submit(fetch, client, peer, name, after, page_size, token)
-            buffered.append(page)
-            if pending is None or sum(len(p.objects) for p in buffered) >= COMMIT_OBJECTS:
-                _apply(engine, peer, name, buffered, now, summary)
-                buffered = []
-                on_page(summary.counts["received"])
+            yield replace(page, objects=[], arrivals=[arrivals.arrive(o) for o in page.objects])
 
 
 def _position(
@@ -166,24 +192,38 @@ def _position(
     return after, page.next
 
 
-def _apply(
+def _apply_ready(
     engine: Engine,
     peer: peer_store.Peer,
     name: str,
-    pages: list[Page],
+    page: Page,
+    pages: Ahead[Page],
     now: Callable[[], datetime],
     summary: SyncSummary,
 ) -> None:
-    """Apply pages and move the cursor past them, in one transaction."""
+    """Apply a page, and those after it that are already fetched, each with the cursor after
+    it, in one transaction of about COMMIT_OBJECTS objects at most.
+
+    It never waits for the peer while it holds the write lock: two nodes syncing from each other
+    would each hold theirs while the other's server waits for it to record the read.
+    """
     source = exchange.Source(
         partner=peer.name, peer=peer.name, actor=f"sync:{peer.name}", relay=True
     )
     with writing(engine) as conn:
-        received = exchange.receive(conn, source, [o for p in pages for o in p.objects], now())
-        summary.add(received, len(pages))
-        last = [p.last_added for p in pages if p.last_added is not None]
-        if last:
-            peer_store.set_cursor(conn, peer.name, name, max(last), now())
+        applied = 0
+        while True:
+            received = exchange.receive_arrivals(conn, source, page.arrivals, now())
+            summary.add(received, 1)
+            if page.last_added is not None:
+                peer_store.set_cursor(conn, peer.name, name, page.last_added, now())
+            applied += len(page.arrivals)
+            if applied >= COMMIT_OBJECTS or not pages.ready():
+                return
+            following = next(pages, None)
+            if following is None:
+                return
+            page = following
 
 
 def fetch(
@@ -228,7 +268,10 @@ def _page(peer: peer_store.Peer, response: httpx.Response) -> Page:
         ) from None
     token = envelope.get("next")
     return Page(
-        found, bool(envelope.get("more")), last_added, token if isinstance(token, str) else None
+        found,
+        bool(envelope.get("more")),
+        last_added,
+        token if isinstance(token, str) else None,
     )
 
 

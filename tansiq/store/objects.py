@@ -15,11 +15,11 @@ Writes keep three invariants:
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, cast
 
 import orjson
 import sqlalchemy as sa
@@ -49,6 +49,9 @@ class NewVersion:
     """One STIX object version to store, with what the store needs to index it."""
 
     body: dict[str, object]
+    """The object; or, when `encoded` holds it as JSON, at least its id, type and spec_version
+    (a received object is checked and serialised in the reader process, and only that
+    crosses to the writer)."""
     version: int
     marking: Marking
     name: str | None = None
@@ -57,6 +60,8 @@ class NewVersion:
     ref_ids: tuple[str, ...] = ()
     peer: str | None = None
     received_at: datetime | None = None
+    encoded: str | None = None
+    """The body as JSON, when the caller has it already (orjson's form of `body`)."""
 
     @property
     def stix_id(self) -> str:
@@ -327,6 +332,45 @@ def analyze(conn: Connection) -> None:
     releasability check as a nested loop until autovacuum catches up)."""
     conn.exec_driver_sql("ANALYZE stix_objects")
     conn.exec_driver_sql("ANALYZE object_audience")
+    if conn.dialect.name == "sqlite":
+        _seed_statistics(conn)
+
+
+_TYPICAL_ROWS: Final = 1_000_000
+
+
+def _seed_statistics(conn: Connection) -> None:
+    """Give SQLite's planner figures for stix_objects where it has none (a new or empty node):
+    an id picks about one row, a kind about half of them.
+
+    Without statistics SQLite looks an id up through the (kind, date_added) index, walking
+    every object of that kind; a second index led by the id would avoid it but costs a random
+    insert per received object. ANALYZE on a filled table replaces these figures with real
+    ones, which say the same. (SQLite documents writing sqlite_stat1 to guide its planner.)
+    """
+    held = "SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'stix_objects'"
+    if conn.exec_driver_sql(held).scalar():
+        return
+    for name, columns in _indexes(conn, "stix_objects"):
+        if columns[0] == "stix_id":
+            stat = " ".join([str(_TYPICAL_ROWS), *["1"] * len(columns)])
+        elif columns[0] == "kind":
+            stat = f"{_TYPICAL_ROWS} {_TYPICAL_ROWS // 2} 1"
+        else:
+            continue
+        conn.exec_driver_sql(
+            "INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES ('stix_objects', ?, ?)",
+            (name, stat),
+        )
+    conn.exec_driver_sql("ANALYZE sqlite_schema")  # makes the planner read them now
+
+
+def _indexes(conn: Connection, table: str) -> list[tuple[str, list[str]]]:
+    names = [row[1] for row in conn.exec_driver_sql(f"PRAGMA index_list({table})")]
+    return [
+        (name, [row[2] for row in conn.exec_driver_sql(f"PRAGMA index_info({name})")])
+        for name in names
+    ]
 
 
 def clock(conn: Connection, now_us: int, count: int = 1) -> int:
@@ -408,39 +452,56 @@ def _insert_fresh(conn: Connection, fresh: Sequence[tuple[NewVersion, int]]) -> 
     o = stix_objects
     stmt = sa.select(o.c.date_added, o.c.pk).where(o.c.date_added.between(min(dates), max(dates)))
     pks = {int(d): int(pk) for d, pk in conn.execute(stmt)}
+    audiences: dict[Marking, list[str]] = {}  # a batch shares a few markings
+    for new, _ in fresh:
+        if new.marking not in audiences:
+            audiences[new.marking] = sorted(new.marking.audience())
     audience_rows = [
         {"object_pk": pks[date_added], "partner_code": code}
         for new, date_added in fresh
-        for code in sorted(new.marking.audience())
+        for code in audiences[new.marking]
     ]
     _bulk_insert(conn, object_audience, audience_rows)
 
 
 def _bulk_insert(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-    """Insert many rows; on SQLite straight through the driver, skipping SQLAlchemy's
-    per-row parameter processing (it cost as much as SQLite's own work on a sync page)."""
+    """Insert many rows; on SQLite straight through the driver with named parameters, skipping
+    SQLAlchemy's per-row parameter processing (it cost as much as SQLite's own work on a sync
+    page). Rows all have the same keys; on SQLite they are converted in place."""
     if conn.dialect.name != "sqlite":
         conn.execute(table.insert(), rows)
         return
     names = list(rows[0])
-    processors = [
-        (i, process)
-        for i, name in enumerate(names)
-        if (process := table.c[name].type.bind_processor(conn.dialect)) is not None
-    ]
-    params = []
-    for row in rows:
-        values = list(row.values())  # every row's keys come in the same order
-        for i, process in processors:
-            if values[i] is not None:
-                values[i] = process(values[i])
-        params.append(values)
-    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+    for name in names:
+        column_type = table.c[name].type
+        convert = _bind_processor(column_type, conn.dialect)
+        if convert is not None and not isinstance(column_type, sa.Boolean):  # sqlite3 has bools
+            _convert_column(rows, name, convert)
+    columns, values = ", ".join(names), ", ".join(f":{n}" for n in names)
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.executemany(sql, params)
+        cursor.executemany(f"INSERT INTO {table.name} ({columns}) VALUES ({values})", rows)
     finally:
         cursor.close()
+
+
+def _convert_column(rows: list[dict[str, Any]], name: str, convert: Callable[[Any], Any]) -> None:
+    """Convert one column's values as SQLAlchemy would; such columns (times) repeat a few
+    values, so each is converted once."""
+    done: dict[Any, Any] = {}
+    for row in rows:
+        value = row[name]
+        if value is not None:
+            if value not in done:
+                done[value] = convert(value)
+            row[name] = done[value]
+
+
+def _bind_processor(column_type: Any, dialect: Any) -> Callable[[Any], Any] | None:
+    """How SQLAlchemy would convert a value for this column on this dialect (its own form of
+    times, not the sqlite3 module's deprecated default adapter)."""
+    process = column_type.dialect_impl(dialect).bind_processor(dialect)
+    return cast(Callable[[Any], Any] | None, process)
 
 
 def _supersede(conn: Connection, previous: StoredRow, new: NewVersion, date_added: int) -> None:
@@ -567,7 +628,7 @@ def _values(new: NewVersion, kind: Kind, date_added: int, latest: bool) -> dict[
         "name": new.name,
         "search_text": new.text,
         "ref_ids": " ".join(new.ref_ids),
-        "body": orjson.dumps(body).decode(),
+        "body": new.encoded if new.encoded is not None else orjson.dumps(body).decode(),
     }
 
 

@@ -157,6 +157,31 @@ sync_cursors = sa.Table(
 )
 """How far each peer's collection has been pulled: the date_added (µs) of the last one applied."""
 
+partner_keys = sa.Table(
+    "partner_keys",
+    metadata,
+    sa.Column("partner_code", sa.String(64), primary_key=True),
+    sa.Column("public_key", sa.Text, nullable=False),
+    sa.Column("pinned_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("pinned_by", sa.String(16), nullable=False),
+)
+"""The public signing key this node trusts for each partner's node ("ed25519:..."), pinned by
+an administrator (`admin`) or learnt at the first sync with the peer (`first-use`). A peer is
+named by its partner's code, so a peer's key is the row of its name. This node's own key pair
+is in node_config (`signing_key`)."""
+
+tombstone_signatures = sa.Table(
+    "tombstone_signatures",
+    metadata,
+    sa.Column("stix_id", sa.String(100), primary_key=True),
+    sa.Column("version", sa.BigInteger, primary_key=True),
+    sa.Column("digest", sa.String(64), primary_key=True),
+    sa.Column("signer", sa.String(100), nullable=False),
+    sa.Column("signature", sa.Text, nullable=False),
+)
+"""Originators' signatures of tombstones this node received and verified, by the SHA-256 of the
+canonical form they sign, so that it can pass them on with the tombstones it serves."""
+
 stix_objects = sa.Table(
     "stix_objects",
     metadata,
@@ -177,11 +202,10 @@ stix_objects = sa.Table(
     sa.Column("search_text", sa.Text, nullable=True),
     sa.Column("ref_ids", sa.Text, nullable=False),
     sa.Column("body", sa.Text, nullable=False),
+    # Also the index for lookups by id. SQLite's planner needs statistics to prefer it to
+    # (kind, date_added): tansiq.store.objects.analyze provides them from the first migration on.
     sa.UniqueConstraint("stix_id", "version", "kind"),
     sa.Index("ix_stix_objects_kind_date_added", "kind", "date_added"),
-    # Lookups by id (current version, readable links, known markings): without it SQLite's
-    # planner, lacking statistics, walks the (kind, date_added) index over every object.
-    sa.Index("ix_stix_objects_stix_id_kind_latest", "stix_id", "kind", "latest"),
 )
 """Every version of every STIX object this node holds, ours and received, plus tombstones.
 
@@ -218,6 +242,26 @@ taxii_statuses = sa.Table(
     sa.Column("pending_count", sa.Integer, nullable=False),
     sa.Column("details", sa.Text, nullable=False),
 )
+
+quarantine = sa.Table(
+    "quarantine",
+    metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("status_id", sa.String(36), nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("partner_code", sa.String(32), nullable=False),
+    sa.Column("actor", sa.String(100), nullable=False),
+    sa.Column("stix_id", sa.String(100), nullable=False),
+    sa.Column("version", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("held_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("claim", sa.String(36), nullable=True),
+    sa.Column("claimed_until", sa.DateTime(timezone=True), nullable=True),
+)
+"""Objects a partner posted to the TAXII inbox, waiting for stix2-validator; nothing reads them
+but the validator. `seq` is the order they are validated in, `position` their place in the
+envelope; `status_id` the TAXII status that lists them as pending; `claim` and `claimed_until`
+the worker validating them and until when (its lease; NULL: free)."""
 
 audit_log = sa.Table(
     "audit_log",

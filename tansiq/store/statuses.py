@@ -2,10 +2,16 @@
 
 A status belongs to the partner that posted it: another partner asking for it gets nothing, as
 if it did not exist. Expired statuses are deleted when a new one is created.
+
+A status is `pending` while some of its objects wait in the quarantine for stix2-validator;
+`settle` moves them to successes or failures as they are judged, and the status is `complete`
+once none is left.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
@@ -61,6 +67,49 @@ def create(conn: Connection, status: TaxiiStatus) -> None:
             details=orjson.dumps(details).decode(),
         )
     )
+
+
+def settle(
+    conn: Connection, status_id: str, successes: Sequence[Detail], failures: Sequence[Detail]
+) -> None:
+    """Move judged objects from the status's pending list to its successes or failures.
+
+    The row is locked (FOR UPDATE on PostgreSQL) so that two validators settling parts of one
+    envelope do not overwrite each other. A status already expired and deleted is left alone.
+    """
+    t = taxii_statuses
+    stmt = sa.select(t.c.details).where(t.c.id == status_id).with_for_update()
+    text = conn.execute(stmt).scalar()
+    if text is None:
+        return
+    details = orjson.loads(text)
+    judged = Counter(_key(d) for d in [*successes, *failures])
+    pendings = []
+    for entry in details.get("pendings", []):
+        if judged[_key(entry)] > 0:
+            judged[_key(entry)] -= 1
+        else:
+            pendings.append(entry)
+    details = {
+        "successes": [*details.get("successes", []), *successes],
+        "failures": [*details.get("failures", []), *failures],
+        "pendings": pendings,
+    }
+    conn.execute(
+        t.update()
+        .where(t.c.id == status_id)
+        .values(
+            status="pending" if pendings else "complete",
+            success_count=len(details["successes"]),
+            failure_count=len(details["failures"]),
+            pending_count=len(pendings),
+            details=orjson.dumps(details).decode(),
+        )
+    )
+
+
+def _key(detail: Detail) -> tuple[str, str]:
+    return detail["id"], detail["version"]
 
 
 def get(conn: Connection, status_id: str, partner: str, now: datetime) -> TaxiiStatus | None:

@@ -44,6 +44,8 @@ def test_init_is_idempotent(db_url: str) -> None:
     assert first["previous_schema"] is None
     assert again["previous_schema"] == again["schema"] == first["schema"]
     assert first["areas"] == again["areas"] == 18 + 101 + 294
+    assert first["public_key"].startswith("ed25519:")
+    assert again["public_key"] == first["public_key"], "the node's key is made once"
 
 
 @pytest.mark.slow

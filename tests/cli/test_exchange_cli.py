@@ -32,8 +32,10 @@ from tansiq.domain.markings import Marking, Tlp
 from tansiq.domain.reports import ReportDraft
 from tansiq.settings import Settings, sqlite_url
 from tansiq.sharing import stix
+from tansiq.sharing.signing import SigningKey
 from tests.cli.test_cli import tansiq
 from tests.conftest import REPO
+from tests.factories import sign_as
 from tests.servers import free_port
 
 PARTNERS = (
@@ -374,10 +376,16 @@ def _version(to: set[str], modified: datetime) -> list[dict[str, Any]]:
     return [definition, *bodies]
 
 
+JCC_KEY = SigningKey.generate()
+"""jcc's node key: the relay's tombstones below are signed with it, and krg pins it."""
+
+
 def _tombstone(to: set[str], modified: datetime) -> list[dict[str, Any]]:
-    """What a node passes on when it loses sight of RELAYED: its copy, revoked as of `modified`."""
+    """What jcc passes on when it loses sight of RELAYED: its copy, revoked as of `modified`,
+    signed by jcc."""
     definition, report = _version(to, T1)
-    return [definition, {**report, "revoked": True, "modified": stix.stix_time(modified)}]
+    stone = {**report, "revoked": True, "modified": stix.stix_time(modified)}
+    return [definition, sign_as(stone, "jcc", JCC_KEY)]
 
 
 def _import(node: Node, path: Path, objects: list[dict[str, Any]], peer: str) -> Any:
@@ -396,6 +404,7 @@ def test_a_relayed_tombstone_for_a_version_already_held_changes_nothing(
     """joc narrows a report from krg+jcc to krg: krg holds the new version when jcc, which lost
     sight of it, passes on the tombstone it got (dated just before the new version). krg is
     still entitled to its copy and keeps it."""
+    krg.run("peers", "key", "jcc", JCC_KEY.public())
     _import(krg, tmp_path / "v1.json", _version({"krg", "jcc"}, T1), "joc")
     _import(krg, tmp_path / "v2.json", _version({"krg"}, T2), "joc")
     assert _relayed(krg) == [("relayed report", ["krg"])]
@@ -404,7 +413,7 @@ def test_a_relayed_tombstone_for_a_version_already_held_changes_nothing(
     done = krg.run("import", "stix", str(path), "--peer", "jcc", "--json", check=False)
     assert "Traceback" not in done.stderr, done.stderr
     assert done.returncode == 0
-    assert json.loads(done.stdout)["withdrawn"] == 0
+    assert (json.loads(done.stdout)["withdrawn"], json.loads(done.stdout)["rejected"]) == (0, 0)
     assert _relayed(krg) == [("relayed report", ["krg"])]
 
 
@@ -414,6 +423,7 @@ def test_a_copy_hidden_by_a_relayed_tombstone_comes_back_with_the_new_version(
     """The same crossing the other way round: jcc's tombstone arrives first and hides krg's
     copy (fail closed: jcc can no longer vouch for it), then joc's new version, released to
     krg, shows it again."""
+    krg.run("peers", "key", "jcc", JCC_KEY.public())
     _import(krg, tmp_path / "v1.json", _version({"krg", "jcc"}, T1), "joc")
     hidden = _import(krg, tmp_path / "tombstone.json", _tombstone({"krg", "jcc"}, NARROWED), "jcc")
     assert hidden["withdrawn"] == 1
@@ -469,3 +479,91 @@ def test_sync_with_a_wrong_token_names_401(joc: Node, krg: Node, joc_serving: st
     krg.run("peers", "add", "joc", "--url", joc_serving, "--token", joc.tokens["krg-node"])
     done = krg.json("sync", "joc")
     assert (done["peer"], done["rejected"]) == ("joc", 0)
+
+
+# --- signing keys --------------------------------------------------------------------------------
+
+
+def _pin_of(node: Node, peer: str) -> tuple[str | None, str | None]:
+    listed = {p["peer"]: p for p in node.json("peers", "list")}
+    return listed[peer]["public_key"], listed[peer]["key_pinned_by"]
+
+
+def test_node_key_prints_the_partner_and_the_key_made_by_init(joc: Node) -> None:
+    shown = joc.json("node", "key")
+    assert shown["partner"] == "joc"
+    assert shown["public_key"].startswith("ed25519:")
+    plain = joc.run("node", "key")
+    assert plain.stdout == f"joc {shown['public_key']}\n"
+    assert f"tansiq peers key joc {shown['public_key']}" in plain.stderr
+    assert joc.json("init")["public_key"] == shown["public_key"], "init keeps the key it made"
+
+
+def test_peers_add_and_peers_key_pin_a_key_given_out_of_band(joc: Node, krg: Node) -> None:
+    key = joc.json("node", "key")["public_key"]
+    url = f"http://127.0.0.1:{free_port()}/"
+    added = krg.json("peers", "add", "joc", "--url", url, "--token", "tq_x", "--public-key", key)
+    assert added == {"peer": "joc", "created": True, "key_pinned": True}
+    assert _pin_of(krg, "joc") == (key, "admin")
+    other = SigningKey.generate().public()
+    assert krg.json("peers", "key", "joc", other)["changed"] is True
+    assert _pin_of(krg, "joc") == (other, "admin")
+    assert krg.json("peers", "key", "joc", other)["changed"] is False
+    pins = [e for e in krg.json("audit", "list") if e["action"] == "pin-key"]
+    assert [(e["subject"], e["detail"]["key"], e["detail"]["previous"]) for e in pins] == [
+        ("joc", key, None),
+        ("joc", other, key),
+    ]
+    refused(krg.run("peers", "key", "joc", "ed25519:c2hvcnQ", check=False), "not 32 bytes")
+    refused(krg.run("peers", "key", "joc", "ssh-ed25519 AAAA", check=False), "ed25519:<base64url>")
+    refused(krg.run("peers", "key", "mossad", other, check=False), "no peer or partner 'mossad'")
+    assert _pin_of(krg, "joc") == (other, "admin")
+
+
+def test_the_first_sync_pins_the_peers_key_and_a_changed_key_is_refused(
+    joc: Node, krg: Node, joc_serving: str
+) -> None:
+    key = joc.json("node", "key")["public_key"]
+    krg.run("peers", "add", "joc", "--url", joc_serving, "--token", joc.tokens["krg-node"])
+    assert _pin_of(krg, "joc") == (None, None)
+    report = joc.json(
+        "reports", "add", "--title", "pinned", "--tlp", "amber", "--releasable-to", "krg"
+    )
+    assert krg.json("sync", "joc")["created"] == 1
+    assert _pin_of(krg, "joc") == (key, "first-use")
+
+    joc.run("reports", "withdraw", report["id"])
+    impostor = SigningKey.generate().public()
+    krg.run("peers", "key", "joc", impostor)  # as if joc had answered with this key before
+    refused(
+        krg.run("sync", "joc", check=False),
+        f"peer joc now signs with {key}",
+        f"tansiq peers key joc {key}",
+    )
+    assert [r["title"] for r in krg.json("reports", "list", "--as", "krg-analyst")] == ["pinned"]
+    refusals = [e for e in krg.json("audit", "list") if e["action"] == "refuse-key"]
+    assert [(e["subject"], e["detail"]["pinned"]) for e in refusals] == [("joc", impostor)]
+
+    krg.run("peers", "key", "joc", key)
+    done = krg.json("sync", "joc")
+    assert (done["withdrawn"], done["rejected"]) == (1, 0), done
+    assert krg.json("reports", "list", "--as", "krg-analyst") == []
+
+
+def test_a_peer_named_after_another_partner_is_refused(
+    joc: Node, krg: Node, joc_serving: str
+) -> None:
+    krg.run("peers", "add", "jcc", "--url", joc_serving, "--token", joc.tokens["krg-node"])
+    refused(krg.run("sync", "jcc", check=False), "answers as the node of partner 'joc'")
+    assert _pin_of(krg, "jcc") == (None, None)
+
+
+def test_an_unsigned_tombstone_in_a_file_is_refused(krg: Node, tmp_path: Path) -> None:
+    _import(krg, tmp_path / "v1.json", _version({"krg", "jcc"}, T1), "joc")
+    definition, report = _version({"krg", "jcc"}, T1)
+    forged = {**report, "revoked": True, "modified": stix.stix_time(T2)}
+    done = _import(krg, tmp_path / "forged.json", [definition, forged], "joc")
+    assert (done["withdrawn"], done["rejected"]) == (0, 1)
+    (rejection,) = done["rejections"]
+    assert "unsigned tombstone; it must be signed by joc" in rejection["reason"]
+    assert _relayed(krg) == [("relayed report", ["jcc", "krg"])]

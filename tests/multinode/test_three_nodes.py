@@ -28,13 +28,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from stix2validator import (  # type: ignore[import-untyped]
+    ValidationOptions,
+    validate_instance,
+)
 
 from tansiq.accounts import Principal
-from tansiq.domain.markings import Tlp, person_viewer
+from tansiq.domain.markings import Tlp, identity_id, person_viewer
 from tansiq.domain.reports import Place, PlacedPlace, ReportDraft, Role
 from tansiq.settings import sqlite_url
-from tansiq.sharing import exchange
+from tansiq.sharing import exchange, signing, stix
+from tansiq.sharing.taxii.collections import WITHDRAWALS
 from tansiq.store.database import create_db_engine, writing
 from tansiq.store.partners import partner_parents
 from tests.conftest import REPO
@@ -623,3 +629,119 @@ def test_a_killed_sync_resumes_without_gaps_or_doubles(bulk_pair: Pair) -> None:
     assert sorted(r["title"] for r in b.listed("krg", "bulk-")) == [
         f"bulk-{i:05d}" for i in range(BULK)
     ]
+
+
+# --- signed tombstones ---------------------------------------------------------------------------
+
+TAXII = "application/taxii+json;version=2.1"
+
+
+def _served_withdrawals(node: Node, reader: str) -> list[dict[str, Any]]:
+    """The tombstones `node` serves `reader`'s node, over HTTP with `reader`'s peer token."""
+    answer = httpx.get(
+        f"{node.url}taxii2/exchange/collections/{WITHDRAWALS.id}/objects/",
+        headers={"Accept": TAXII, "Authorization": f"Bearer {node.tokens[reader]}"},
+        timeout=30,
+        trust_env=False,
+    )
+    assert answer.status_code == 200, answer.text
+    found: list[dict[str, Any]] = answer.json().get("objects", [])
+    return found
+
+
+def _signers(stone: dict[str, Any], network: Network) -> list[tuple[str, bool]]:
+    """Who signed a tombstone, and whether each signature verifies with that node's key as
+    `tansiq node key` prints it there."""
+    published = {
+        identity_id(code): network[code].json("node", "key")["public_key"] for code in NODES
+    }
+    codes = {identity_id(code): code for code in NODES}
+    form = signing.canonical(stone)
+    return [
+        (codes[s.signer], signing.verifies(form, s, published[s.signer]))
+        for s in signing.signatures(stone)
+    ]
+
+
+def test_withdrawals_travel_signed_and_relays_pass_the_originators_signature_on(
+    network: Network,
+) -> None:
+    """joc -> jcc -> krg: krg gets the withdrawal through jcc, signed by joc and by jcc."""
+    joc, jcc, krg = network["joc"], network["jcc"], network["krg"]
+    report = joc.add_report("signed-withdrawal", "amber", {"krg", "jcc"})
+    jcc.sync("joc")
+    krg.sync("jcc")
+    assert [r["title"] for r in krg.listed("krg", "signed-")] == ["signed-withdrawal"]
+    joc.run("reports", "withdraw", report)
+    (own,) = [s for s in _served_withdrawals(joc, "jcc") if s["id"] == report]
+    assert _signers(own, network) == [("joc", True)]
+
+    pulled = jcc.sync("joc")
+    assert (pulled["withdrawn"], pulled["rejected"]) == (1, 0), pulled
+    (relayed,) = [s for s in _served_withdrawals(jcc, "krg") if s["id"] == report]
+    assert _signers(relayed, network) == [("joc", True), ("jcc", True)]
+    assert relayed["extensions"][stix.SIGNATURE_EXTENSION_ID]["relayed_by"] == identity_id("jcc")
+    results = validate_instance(relayed, ValidationOptions(version="2.1"))
+    assert results.is_valid, [str(e) for e in results.errors]
+
+    passed = krg.sync("jcc")
+    assert (passed["withdrawn"], passed["rejected"]) == (1, 0), passed
+    assert krg.listed("krg", "signed-") == []
+    network.audit_ok()
+
+
+@pytest.fixture
+def pair(tmp_path: Path) -> Iterator[tuple[Node, Node, str]]:
+    """joc serving, and krg peered to it without a pinned key; and krg's token at joc."""
+    a = Node("joc", sqlite_url(tmp_path / "a.db"), tmp_path / "a")
+    b = Node("krg", sqlite_url(tmp_path / "b.db"), tmp_path / "b")
+    parallel(Node.open_shell, (a, b))
+    parallel(_bare, (a, b))
+    token = a.json("users", "add", "krg-node", "--partner", "krg", "--role", "peer")["token"]
+    try:
+        a.start()
+        b.run("peers", "add", "joc", "--url", a.url, "--token", token)
+        yield a, b, token
+    finally:
+        a.stop()
+        b.stop()
+
+
+def test_a_node_that_swapped_its_key_is_refused_until_it_is_pinned_again(
+    pair: tuple[Node, Node, str],
+) -> None:
+    a, b, token = pair
+    first_key = a.json("node", "key")["public_key"]
+    report = a.add_report("swapped-report", "amber", {"krg"})
+    assert b.sync("joc")["created"] == 1
+    (pin,) = b.json("peers", "list")
+    assert (pin["public_key"], pin["key_pinned_by"]) == (first_key, "first-use")
+
+    # joc's node comes back with another key pair (rebuilt, or someone else at its address),
+    # and withdraws the report.
+    assert a.proc is not None
+    stop(a.proc)
+    path = Path(a.db.removeprefix("sqlite:///"))
+    with sqlite3.connect(path) as conn:
+        conn.execute("DELETE FROM node_config WHERE key = 'signing_key'")
+    second_key = a.json("node", "key")["public_key"]
+    assert second_key != first_key
+    a.run("reports", "withdraw", report)
+    a.start()
+    b.run("peers", "add", "joc", "--url", a.url, "--token", token)  # keeps the pinned key
+
+    refused = b.run("sync", "joc", check=False)
+    assert refused.returncode == 1, refused.stderr
+    assert f"peer joc now signs with {second_key}" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert [r["title"] for r in b.listed("krg", "swapped-")] == ["swapped-report"]
+
+    b.run("peers", "key", "joc", second_key)
+    done = b.sync("joc")
+    assert (done["withdrawn"], done["rejected"]) == (1, 0), done
+    assert b.listed("krg", "swapped-") == []
+    actions = [e["action"] for e in b.json("audit", "list", "--limit", "0")]
+    assert actions.count("pin-key") == 2
+    assert actions.count("refuse-key") == 1
+    for node in (a, b):
+        assert node.run("audit", "verify", check=False).returncode == 0

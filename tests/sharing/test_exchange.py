@@ -13,23 +13,33 @@ from sqlalchemy.engine import Engine
 from tansiq.domain.markings import TLP_MARKING_IDS, Marking, Tlp, Viewer, identity_id, node_viewer
 from tansiq.domain.reports import CellDraft, Place, PlacedPlace, ReportDraft
 from tansiq.errors import Forbidden, NotFound
-from tansiq.sharing import exchange, records, stix
+from tansiq.sharing import exchange, keys, records, stix
 from tansiq.sharing.exchange import Release, Source
+from tansiq.sharing.signing import SigningKey
 from tansiq.store import objects
 from tansiq.store.database import reading, writing
 from tansiq.store.incidents import upsert_incidents
 from tansiq.store.objects import Outcome, Query
 from tansiq.store.partners import partner_parents
 from tests.conftest import FROZEN_NOW
-from tests.factories import make_row
+from tests.factories import make_row, sign_as
 from tests.nodes import Account, setup_node
 
 LATER = FROZEN_NOW + timedelta(hours=1)
+KRG_KEY = SigningKey.generate()
+"""krg's node key, pinned on the joc node of these tests: krg's tombstones are signed with it."""
 
 
 @pytest.fixture
 def people(engine: Engine) -> dict[str, Account]:
-    return setup_node(engine)
+    found = setup_node(engine)
+    with writing(engine) as conn:
+        keys.pin(conn, "krg", KRG_KEY.public(), FROZEN_NOW, "test")
+    return found
+
+
+def _signed(tombstone: dict[str, Any]) -> dict[str, Any]:
+    return sign_as(tombstone, "krg", KRG_KEY)
 
 
 def _report(engine: Engine, who: Account, tlp: Tlp, to: set[str], title: str = "Cell") -> str:
@@ -228,7 +238,7 @@ def test_a_received_withdrawal_removes_the_copy(engine: Engine, people: dict[str
     _receive(engine, _krg_report(FROZEN_NOW))
     stub = _krg_report(LATER)[1]
     stub["revoked"] = True
-    result = _receive(engine, [stub])
+    result = _receive(engine, [_signed(stub)])
     assert result.withdrawn == 1
     report = str(stub["id"])
     assert not _sees(engine, _viewer(people, "joc-watch"), report)
@@ -350,7 +360,7 @@ def test_tombstones_are_idempotent_and_remembered(
 ) -> None:
     report = "report--6f1c1b0e-5d1e-4c1c-9d1e-2f1c1b0e5d1e"
     definition = _krg_report(FROZEN_NOW)[0]
-    stub = _stub(_krg_report(FROZEN_NOW), LATER)
+    stub = _signed(_stub(_krg_report(FROZEN_NOW), LATER))
     first = _receive(engine, [definition, stub])  # before the object itself: remembered
     again = _receive(engine, [definition, stub])  # the same tombstone through another relay
     assert first.rejected == again.rejected == 0
@@ -364,7 +374,9 @@ def test_a_restriction_tombstone_spares_partners_still_entitled(
 ) -> None:
     report = "report--6f1c1b0e-5d1e-4c1c-9d1e-2f1c1b0e5d1e"
     _receive(engine, _krg_report(LATER))  # we already hold the new (restricted) version
-    restricted_for_others = _stub(_krg_report(FROZEN_NOW), LATER - timedelta(microseconds=1))
+    restricted_for_others = _signed(
+        _stub(_krg_report(FROZEN_NOW), LATER - timedelta(microseconds=1))
+    )
     result = _receive(engine, [_krg_report(FROZEN_NOW)[0], restricted_for_others])
     assert result.withdrawn == 0
     assert _sees(engine, _viewer(people, "joc-watch"), report)

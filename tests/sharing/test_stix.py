@@ -267,6 +267,7 @@ def test_our_extension_ids_are_pinned() -> None:
         "extension-definition--59f950e5-6d72-44ed-8a4f-b94c30f601db",
         "extension-definition--43b7ccf5-8f04-4c3d-b303-565634e8336a",
         "extension-definition--226dc58b-1d64-46de-9121-ae5566c5a6cc",
+        "extension-definition--302d5db4-b4ca-4f6d-a012-0eba2ef736f6",
     }
     grading = found[stix.GRADING_EXTENSION_ID]
     assert grading["created_by_ref"] == stix.PROJECT_IDENTITY_ID

@@ -1,4 +1,8 @@
-"""A TAXII node in-process: the app over the test database, its people, a settable clock."""
+"""A TAXII node in-process: the app over the test database, its people, a settable clock.
+
+No validator thread runs here: what partners post to the inbox stays pending until a test calls
+`node.drain()` (or `node.settle(response)`), so nothing depends on timing.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ from tansiq.geo.locator import AreaLocator
 from tansiq.settings import Settings
 from tansiq.sharing import exchange, stix
 from tansiq.sharing.exchange import Release
+from tansiq.sharing.taxii import validator
 from tansiq.sharing.taxii.collections import INBOX, INTEL, WITHDRAWALS
 from tansiq.store.database import writing
 from tests.conftest import FROZEN_NOW
@@ -77,6 +82,16 @@ class Node:
     def principal(self, who: str) -> accounts.Principal:
         return self.people[who].principal
 
+    def drain(self) -> int:
+        """Validate and store everything quarantined, as the background validator would."""
+        return validator.drain(self.engine, self.clock())
+
+    def settle(self, posted: httpx.Response, who: str = "krg-node") -> httpx.Response:
+        """Drain the quarantine, then the status of `posted` (a 202 from Add Objects) again."""
+        assert posted.status_code == 202, posted.text
+        self.drain()
+        return self.get(f"{ROOT}status/{posted.json()['id']}/", who)
+
 
 def basic(name: str, secret: str) -> str:
     return "Basic " + base64.b64encode(f"{name}:{secret}".encode()).decode()
@@ -91,7 +106,7 @@ def node(engine: Engine, settings: Settings, locator: AreaLocator) -> Iterator[N
         )
         people["joc-approver"] = Account(accounts.principal(conn, user), token)
     clock = Clock()
-    app = create_app(settings, engine=engine, locator=locator)
+    app = create_app(settings, engine=engine, locator=locator, background_validation=False)
     app.state.clock = clock
     with TestClient(app, raise_server_exceptions=False) as client:
         yield Node(engine, client, clock, people)

@@ -1,4 +1,8 @@
-"""Add Objects and statuses: 202 + status, partial acceptance, duplicates, 400/406/413/415."""
+"""Add Objects and statuses: 202 + status, partial acceptance, duplicates, 400/406/413/415.
+
+Inbox posts are pending until the quarantine is drained (`node.settle`); tests/taxii/
+test_quarantine.py covers the pending state itself.
+"""
 
 from __future__ import annotations
 
@@ -53,7 +57,7 @@ def test_a_partner_posts_a_sighting_to_the_inbox(node: Node) -> None:
     envelope = sighting_envelope(cell)
     response = node.post(INBOX_URL + "objects/", envelope)
     assert response.status_code == 202
-    body = assert_status(response, success=2)
+    body = assert_status(node.settle(response), success=2)
     sighting = envelope["objects"][1]
     assert {"id": sighting["id"], "version": sighting["modified"]} in body["successes"]
     assert sighting["id"] in stored_ids(node)
@@ -83,10 +87,10 @@ def test_an_unknown_status_is_404(node: Node) -> None:
 def test_an_exact_duplicate_succeeds_and_keeps_its_date_added(node: Node) -> None:
     [cell] = make_cells(node, 1)
     envelope = sighting_envelope(cell)
-    assert_status(node.post(INBOX_URL + "objects/", envelope), success=2)
+    assert_status(node.settle(node.post(INBOX_URL + "objects/", envelope)), success=2)
     before = node.get(INTEL_URL + "manifest/", "joc-watch").json()["objects"]
     node.clock.advance(hours=1)
-    assert_status(node.post(INBOX_URL + "objects/", envelope), success=2)
+    assert_status(node.settle(node.post(INBOX_URL + "objects/", envelope)), success=2)
     after = node.get(INTEL_URL + "manifest/", "joc-watch").json()["objects"]
     assert after == before
 
@@ -97,7 +101,8 @@ def test_rejected_objects_are_failures_beside_the_accepted(node: Node) -> None:
     unsupported = {**envelope["objects"][1], "type": "malware", "id": stix.new_id("malware")}
     not_released = sighting_envelope(cell, to=frozenset({"jcc"}))["objects"][1]
     envelope["objects"] += [unsupported, 42, not_released]
-    body = assert_status(node.post(INBOX_URL + "objects/", envelope), success=2, failure=3)
+    posted = node.post(INBOX_URL + "objects/", envelope)
+    body = assert_status(node.settle(posted), success=2, failure=3)
     assert all(f["message"] for f in body["failures"])
     assert {f["id"] for f in body["failures"]} >= {unsupported["id"], not_released["id"]}
     assert not_released["id"] not in stored_ids(node)
@@ -135,7 +140,7 @@ def test_taxii_content_types_with_or_without_version_are_accepted(node: Node) ->
     for content_type in ("application/taxii+json", "application/taxii+json; version=2.1"):
         envelope = sighting_envelope(cell)
         response = node.post(INBOX_URL + "objects/", envelope, **{"Content-Type": content_type})
-        assert_status(response, success=2)
+        assert_status(node.settle(response), success=2)
 
 
 def test_a_post_without_content_type_or_accept_is_refused(node: Node) -> None:
@@ -226,7 +231,7 @@ def test_publishing_another_partners_object_is_a_failure(node: Node) -> None:
 def test_a_received_object_cannot_be_deleted_here(node: Node) -> None:
     [cell] = make_cells(node, 1)
     envelope = sighting_envelope(cell)
-    assert_status(node.post(INBOX_URL + "objects/", envelope), success=2)
+    assert_status(node.settle(node.post(INBOX_URL + "objects/", envelope)), success=2)
     sighting = envelope["objects"][1]["id"]
     assert_taxii_error(node.delete(f"{INTEL_URL}objects/{sighting}/"), 403)
     assert node.get(f"{INTEL_URL}objects/{sighting}/").status_code == 200

@@ -8,9 +8,13 @@ from typing import Any
 
 import httpx
 import pytest
+from stix2validator import (  # type: ignore[import-untyped]
+    ValidationOptions,
+    validate_instance,
+)
 
-from tansiq.domain.markings import Marking, Tlp
-from tansiq.sharing import exchange, stix
+from tansiq.domain.markings import Marking, Tlp, identity_id
+from tansiq.sharing import exchange, signing, stix
 from tansiq.sharing.exchange import Release
 from tansiq.sharing.taxii.collections import INTEL
 from tansiq.sharing.taxii.filters import taxii_time
@@ -362,6 +366,25 @@ def test_a_deleted_object_is_gone_and_tombstoned_for_its_readers(node: Node) -> 
     one = node.get(f"{WITHDRAWALS_URL}objects/{cells[1]}/", "krg-node")
     assert listed(one) == [cells[1]]
     assert_taxii_error(node.delete(f"{INTEL_URL}objects/{cells[1]}"), 404)
+
+
+def test_tombstones_are_served_signed_by_the_key_the_node_announces(node: Node) -> None:
+    cells = make_cells(node, 2)
+    assert node.delete(f"{INTEL_URL}objects/{cells[0]}/").status_code == 200
+    announced = node.client.get("/api/node").json()
+    assert announced["partner"] == "joc"
+    listing = node.get(WITHDRAWALS_URL + "objects/", "krg-node").json()["objects"]
+    one = node.get(f"{WITHDRAWALS_URL}objects/{cells[0]}/", "krg-node").json()["objects"]
+    for stone in (*listing, *one):
+        (signature,) = signing.signatures(stone)
+        assert signature.signer == identity_id("joc")
+        form = signing.canonical(stone)
+        assert signing.verifies(form, signature, announced["public_key"])
+        results = validate_instance(stone, ValidationOptions(version="2.1"))
+        assert results.is_valid, [str(e) for e in results.errors]
+    assert listing == one
+    for intel in node.get(INTEL_URL + "objects/", "krg-node").json()["objects"]:
+        assert stix.SIGNATURE_EXTENSION_ID not in intel.get("extensions", {}), "only tombstones"
 
 
 def test_deleting_what_is_not_there_is_404(node: Node) -> None:

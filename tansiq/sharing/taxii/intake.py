@@ -1,7 +1,17 @@
 """TAXII writes: Add Objects (POST an envelope) and Delete an Object.
 
-Intake validation is synchronous and cheap (tansiq.sharing.intake.check_object, not the slow
-stix2-validator), so every status is `complete` when the 202 is sent: pending_count is always 0.
+A partner's objects posted to `inbox` are quarantined: the cheap structural checks
+(tansiq.sharing.intake.check_object) run at once and their failures are failures in the status
+straight away; everything else waits in the quarantine table (tansiq.store.quarantine) and the
+202 carries a `pending` status listing it. The validator in the background
+(tansiq.sharing.taxii.validator) runs stix2-validator on it, stores what passes through
+`exchange.receive` exactly as before, and moves each entry to successes or failures; the
+status is `complete` once none is pending. Until then nothing held is visible anywhere.
+
+`intel` (the node's own users publishing through `exchange.publish`) stays synchronous and its
+status is `complete` at once: these are our own accounts, already trusted with writing, and
+their objects are checked by the same rules as a partner's minus the slow validator.
+
 Objects are judged one by one; a rejected object is a failure in the status (partial
 acceptance), while a body that is not a TAXII envelope is a 400 and stores nothing.
 """
@@ -18,10 +28,12 @@ from sqlalchemy.engine import Connection
 from starlette.requests import Request
 
 from tansiq.accounts import Principal
+from tansiq.errors import InvalidInput
 from tansiq.sharing import exchange, stix
+from tansiq.sharing.intake import check_object
 from tansiq.sharing.taxii.collections import INTEL, Access
 from tansiq.sharing.taxii.errors import TaxiiError, bad_request
-from tansiq.store import statuses
+from tansiq.store import audit, quarantine, statuses
 from tansiq.store.statuses import Detail, TaxiiStatus
 
 
@@ -67,17 +79,17 @@ def add_objects(
     now: datetime,
     new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
 ) -> TaxiiStatus:
-    """Store what can be stored and record the status, in the caller's write transaction.
+    """Store or quarantine what was posted and record the status, in the caller's transaction.
 
-    In `intel` the node's own users publish objects of their partner; in `inbox` a partner
-    delivers its own (sightings, notes, opinions, reports) as a peer node would.
+    In `intel` the node's own users publish objects of their partner, stored at once; in
+    `inbox` a partner delivers its own (sightings, notes, opinions, reports) as a peer node
+    would, held for the validator.
     """
     if access.collection is INTEL:
         summary = exchange.publish(conn, caller, bodies, now)
+        status = _status(summary, caller.partner, now, new_id())
     else:
-        source = exchange.Source(partner=caller.partner, peer=None, actor=caller.name)
-        summary = exchange.receive(conn, source, bodies, now)
-    status = _status(summary, caller.partner, now, new_id())
+        status = _quarantine(conn, caller, bodies, now, new_id())
     statuses.create(conn, status)
     return status
 
@@ -94,6 +106,45 @@ def _status(
         else:
             failures.append({**detail, "message": result.message or "rejected"})
     return TaxiiStatus(status_id, partner, now, "complete", successes, failures)
+
+
+def _quarantine(
+    conn: Connection, caller: Principal, bodies: list[Any], now: datetime, status_id: str
+) -> TaxiiStatus:
+    """Fail what the cheap checks reject; hold the rest for the validator, as pending."""
+    failures: list[Detail] = []
+    held: list[quarantine.Entry] = []
+    for position, body in enumerate(bodies):
+        stix_id, version = label(body)
+        try:
+            check_object(body)
+        except InvalidInput as exc:
+            failures.append({"id": stix_id, "version": version, "message": str(exc)})
+            continue
+        held.append(quarantine.Entry(position, stix_id, version, body))
+    held.sort(key=_support_first)
+    poster = quarantine.Poster(status_id, caller.partner, caller.name)
+    quarantine.hold(conn, poster, held, now)
+    counts = {"held": len(held), "rejected": len(failures)}
+    audit.append(
+        conn, at=now, actor=caller.name, action="quarantine", subject=caller.partner, detail=counts
+    )
+    pendings: list[Detail] = [{"id": e.stix_id, "version": e.version} for e in held]
+    state = "pending" if pendings else "complete"
+    return TaxiiStatus(status_id, caller.partner, now, state, [], failures, pendings)
+
+
+def _support_first(entry: quarantine.Entry) -> bool:
+    """Marking definitions (and identities, extension definitions) are validated and stored
+    before the objects that use them, even when the envelope spans several batches."""
+    return entry.body["type"] not in exchange.SUPPORT_TYPES
+
+
+def label(body: Any) -> tuple[str, str]:
+    """The id and version a status lists for a posted object (empty if it has none)."""
+    if not isinstance(body, dict):
+        return "", ""
+    return str(body.get("id", "")), str(body.get("modified", body.get("created", "")))
 
 
 def status_resource(status: TaxiiStatus) -> bytes:

@@ -3,7 +3,8 @@
 The store filters by releasability in SQL before the limit (objects.page), and render_rows cuts
 links to what the caller may not read; X-TAXII-Date-Added-First/Last cover what is returned.
 The envelope is built by joining the stored JSON bodies: no object is decoded and re-encoded
-unless a link had to be cut, which is what keeps a page fast.
+unless a link had to be cut, which is what keeps a page fast. Tombstones are the exception:
+each is decoded and signed by this node as it is served (tansiq.sharing.tombstones).
 """
 
 from __future__ import annotations
@@ -14,14 +15,16 @@ import orjson
 from sqlalchemy.engine import Connection, Engine
 
 from tansiq.accounts import Principal
-from tansiq.sharing import exchange, stix
+from tansiq.sharing import exchange, stix, tombstones
 from tansiq.sharing.reads import record_read
+from tansiq.sharing.signing import SigningKey
 from tansiq.sharing.taxii import paging
 from tansiq.sharing.taxii.collections import Access
 from tansiq.sharing.taxii.errors import not_found
 from tansiq.sharing.taxii.filters import Filters, taxii_time
 from tansiq.sharing.taxii.media import STIX_MEDIA_TYPE
 from tansiq.store import objects
+from tansiq.store.objects import TOMBSTONE
 
 Rendered = list[tuple[objects.StoredRow, bytes]]
 
@@ -35,6 +38,8 @@ class PageRequest:
     filters: Filters
     key: bytes
     endpoint: str
+    signing_key: SigningKey
+    """This node's key, which signs every tombstone served."""
     object_id: str | None = None
 
     def selection(self) -> str:
@@ -106,9 +111,12 @@ def _version(row: objects.StoredRow) -> str:
 
 
 def objects_page(conn: Connection, request: PageRequest) -> Served:
-    """An envelope of the objects selected (Get Objects)."""
+    """An envelope of the objects selected (Get Objects); tombstones signed by this node."""
     fetched = _fetch(conn, request)
-    return _served(fetched, b"objects", [body for _, body in fetched.rows])
+    rows = fetched.rows
+    if request.access.collection.kind == TOMBSTONE:
+        rows = tombstones.seal(conn, request.signing_key, rows)
+    return _served(fetched, b"objects", [body for _, body in rows])
 
 
 def object_page(conn: Connection, request: PageRequest) -> Served:

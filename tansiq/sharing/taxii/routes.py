@@ -27,7 +27,8 @@ from tansiq.accounts import Principal
 from tansiq.api.auth import authenticate
 from tansiq.api.deps import now
 from tansiq.settings import Settings
-from tansiq.sharing.taxii import collections, filters, intake, paging, reading
+from tansiq.sharing import keys
+from tansiq.sharing.taxii import collections, filters, intake, paging, reading, worker
 from tansiq.sharing.taxii.collections import Access
 from tansiq.sharing.taxii.errors import TaxiiError, as_taxii_error, error_response, not_found
 from tansiq.sharing.taxii.media import (
@@ -164,10 +165,11 @@ def _read(
     """One page through `reader`, in one read transaction; audited afterwards."""
     engine = _engine(request)
     key = paging.node_key(request.app.state, engine)
+    signing_key = keys.app_node_key(request.app.state, engine)
     with read_transaction(engine) as conn:
         caller, access = _readable(conn, request, cid)
         parsed = _filters(request, endpoint, oid)
-        page = reading.PageRequest(caller, access, parsed, key, endpoint, oid)
+        page = reading.PageRequest(caller, access, parsed, key, endpoint, signing_key, oid)
         served = reader(conn, page)
     reading.record(engine, page, served)
     return taxii_response(served.body, headers=served.headers)
@@ -211,7 +213,8 @@ def _writable(request: Request, cid: str) -> tuple[Principal, Access]:
 
 
 async def add_objects(request: Request, cid: str) -> Response:
-    """Add Objects: 202 with a status that is already complete (see tansiq.sharing.taxii.intake)."""
+    """Add Objects: 202 with a status, `pending` while the inbox's objects wait for the
+    validator, whom it wakes (see tansiq.sharing.taxii.intake)."""
     caller, access = await run_in_threadpool(_writable, request, cid)
     if not declares_taxii(request.headers.get("content-type")):
         raise TaxiiError(
@@ -220,6 +223,8 @@ async def add_objects(request: Request, cid: str) -> Response:
     limit = _settings(request).taxii_max_content_length
     bodies = await intake.read_envelope(request, limit)
     done = await run_in_threadpool(_store, request, caller, access, bodies)
+    if done.pendings:
+        worker.wake(request.app.state)
     return taxii_response(intake.status_resource(done), 202)
 
 

@@ -1,0 +1,110 @@
+"""Read ahead in a forked process: a producer of items runs on the other core.
+
+Used where a writer holds the database while its input (rows of a file, pages from a peer)
+needs parsing and checking first: on a two-core machine the two overlap instead of taking turns
+under one interpreter lock.
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import pickle
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
+from multiprocessing.connection import Connection
+from typing import TypeVar, cast
+
+from tansiq.errors import TansiqError
+
+T = TypeVar("T")
+
+
+class Ahead(Iterator[T]):
+    """The items, as the reader process sends them; `ready` says whether the next one can be
+    had without waiting for the reader (a writer holding a lock should not wait on a peer)."""
+
+    def __init__(self, receiver: Connection | None, items: Iterator[T] | None = None) -> None:
+        self._receiver = receiver
+        self._items = items  # produced in this process (no fork here)
+        self._done = False
+
+    def ready(self) -> bool:
+        if self._receiver is None or self._done:
+            return self._done
+        return self._receiver.poll()
+
+    def __next__(self) -> T:
+        if self._done:
+            raise StopIteration
+        if self._receiver is None:
+            assert self._items is not None
+            return next(self._items)
+        try:
+            more, value = self._receiver.recv()
+        except EOFError:
+            raise TansiqError("the reader process stopped unexpectedly") from None
+        if not more:
+            self._done = True
+            if isinstance(value, BaseException):
+                raise value
+            raise StopIteration
+        return cast(T, value)
+
+
+@contextmanager
+def read_ahead(items: Iterable[T]) -> Iterator[Ahead[T]]:
+    """Iterate `items` in a forked child process, one item ahead of the consumer.
+
+    Parsing and checking is pure-Python work that would otherwise take turns with the
+    database writer on one core. The child inherits everything already built by fork (it must
+    not use the parent's database connections), sends each item pickled through a pipe (whose
+    small buffer keeps it at most one item ahead, so memory stays bounded), and re-raises
+    nothing itself: an exception is sent to the consumer, which raises it where it would have
+    surfaced. If the consumer stops or dies, the pipe closes and the child exits. Where fork
+    does not exist, items are produced in-process.
+    """
+    if "fork" not in multiprocessing.get_all_start_methods():
+        yield Ahead(None, iter(items))
+        return
+    receiver, sender = multiprocessing.get_context("fork").Pipe(duplex=False)
+    child = multiprocessing.get_context("fork").Process(
+        target=_produce, args=(items, receiver, sender), name="tansiq-reader", daemon=True
+    )
+    child.start()
+    sender.close()
+    try:
+        yield Ahead(receiver)
+    finally:
+        receiver.close()
+        child.join(timeout=5)
+        if child.is_alive():
+            child.kill()
+            child.join()
+
+
+def _produce(items: Iterable[object], receiver: Connection, sender: Connection) -> None:
+    # Only the consumer may hold the reading end: then its death breaks the pipe (and this
+    # child's next send), instead of leaving the child blocked on a pipe it reads itself.
+    receiver.close()
+    # A short-lived child whose garbage has no cycles: the collector would only cost time.
+    gc.disable()
+    try:
+        for item in items:
+            sender.send((True, item))
+        sender.send((False, None))
+    except BrokenPipeError:
+        return  # the consumer has gone: stop quietly
+    except BaseException as exc:  # handed to the consumer, which re-raises it
+        with suppress(BrokenPipeError):
+            sender.send((False, _picklable(exc)))
+    finally:
+        sender.close()
+
+
+def _picklable(exc: BaseException) -> BaseException:
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        return TansiqError(f"the reader process failed: {type(exc).__name__}: {exc}")
+    return exc
