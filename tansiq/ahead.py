@@ -29,10 +29,11 @@ class Ahead(Iterator[T]):
         self._items = items  # produced in this process (no fork here)
         self._done = False
 
-    def ready(self) -> bool:
+    def ready(self, timeout: float = 0.0) -> bool:
+        """Whether the next item (or the end) arrives within `timeout` seconds."""
         if self._receiver is None or self._done:
             return self._done
-        return self._receiver.poll()
+        return self._receiver.poll(timeout)
 
     def __next__(self) -> T:
         if self._done:

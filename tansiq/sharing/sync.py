@@ -11,10 +11,12 @@ change.
 
 from __future__ import annotations
 
+import gc
 import ssl
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -134,6 +136,11 @@ commits (each may run a WAL checkpoint), and a resumed sync still starts exactly
 committed page."""
 
 
+HOLD_S = 0.1
+"""How long a sync holding the write lock waits for the next page before it commits (the
+reader needs about a tenth of a second for a page of 1,000 on a busy two-core machine)."""
+
+
 def _pull_collection(
     engine: Engine,
     peer: peer_store.Peer,
@@ -147,10 +154,24 @@ def _pull_collection(
     """Fetch and check pages in a reader process while this one stores the previous page."""
     with writing(engine) as conn:
         after = peer_store.cursor(conn, peer.name, name)
-    with read_ahead(_pages(client, peer, name, after, page_size)) as pages:
+    with read_ahead(_pages(client, peer, name, after, page_size)) as pages, _no_cycle_collector():
         for page in pages:
             _apply_ready(engine, peer, name, page, pages, now, summary)
             on_page(summary.counts["received"])
+
+
+@contextmanager
+def _no_cycle_collector() -> Iterator[None]:
+    """Pause Python's cycle collector while pages are applied: they make about a hundred
+    thousand short-lived tuples and dicts per 100,000 objects, with no cycles among them, and
+    the collector's passes over the growing heap cost about a tenth of the writer's time."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _pages(
@@ -204,8 +225,9 @@ def _apply_ready(
     """Apply a page, and those after it that are already fetched, each with the cursor after
     it, in one transaction of about COMMIT_OBJECTS objects at most.
 
-    It never waits for the peer while it holds the write lock: two nodes syncing from each other
-    would each hold theirs while the other's server waits for it to record the read.
+    It waits at most HOLD_S for the next page while it holds the write lock: two nodes syncing
+    from each other would otherwise each hold theirs while the other's server waits for it to
+    record the read.
     """
     source = exchange.Source(
         partner=peer.name, peer=peer.name, actor=f"sync:{peer.name}", relay=True
@@ -218,7 +240,7 @@ def _apply_ready(
             if page.last_added is not None:
                 peer_store.set_cursor(conn, peer.name, name, page.last_added, now())
             applied += len(page.arrivals)
-            if applied >= COMMIT_OBJECTS or not pages.ready():
+            if applied >= COMMIT_OBJECTS or not pages.ready(HOLD_S):
                 return
             following = next(pages, None)
             if following is None:
