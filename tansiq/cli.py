@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -35,17 +35,15 @@ from tansiq.domain.incidents import IncidentFilter
 from tansiq.domain.reports import Role
 from tansiq.errors import InvalidInput, TansiqError
 from tansiq.exports import geojson_bytes, incident_record, json_bytes, write_csv
-from tansiq.geo.locator import AreaLocator
-from tansiq.geo.reference import areas as shipped_areas
-from tansiq.importers.rejects import rejects_path
-from tansiq.importing import ImportRequest, Source, import_file
 from tansiq.settings import Settings, sqlite_url
 from tansiq.sharing.keys import node_key
-from tansiq.store import migrate
 from tansiq.store.areas import list_areas, load_areas, require_area
 from tansiq.store.database import create_db_engine, reading, require_schema, writing
 from tansiq.store.incidents import find_incidents
 from tansiq.store.partners import add_partner, find_partner, node_partner_or_none, set_node_partner
+
+if TYPE_CHECKING:
+    from tansiq.importing import Source
 
 app = typer.Typer(
     help="tansiq: joint security coordination node.",
@@ -100,6 +98,9 @@ def init(
 def _init(
     settings: Settings, partner: str | None = None, partner_name: str | None = None
 ) -> dict[str, Any]:
+    from tansiq.geo.reference import areas as shipped_areas  # the CLI starts faster without
+    from tansiq.store import migrate  # these (and the locator) for the commands that need none
+
     engine = create_db_engine(settings.db)
     before, after = migrate.upgrade(engine)
     with writing(engine) as conn:
@@ -122,6 +123,10 @@ def _init(
 
 
 def _run_import(path: Path, source: Source, skip_invalid: bool, db: str | None, json: bool) -> None:
+    from tansiq.geo.locator import AreaLocator
+    from tansiq.importers.rejects import rejects_path
+    from tansiq.importing import ImportRequest, import_file
+
     settings = settings_from(db)
     engine = create_db_engine(settings.db)
     request = ImportRequest(path=path, source=source, skip_invalid=skip_invalid)
@@ -251,6 +256,8 @@ def locate(
     json: JsonOption = False,
 ) -> None:
     """The sub-district, district and governorate of a point, in English and Arabic."""
+    from tansiq.geo.locator import AreaLocator
+
     placement = AreaLocator.from_shipped().locate(lat, lon)
     if json:
         print_json(asdict(placement))

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from tansiq.domain.reports import Place, PlacedPlace
-from tansiq.geo.locator import AreaLocator
+
+if TYPE_CHECKING:
+    from tansiq.geo.locator import AreaLocator
 
 
 def place_all(locator: AreaLocator, places: Iterable[Place]) -> tuple[PlacedPlace, ...]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -15,12 +15,14 @@ from tansiq.domain.grading import parse_grade
 from tansiq.domain.markings import parse_tlp
 from tansiq.domain.reports import CellDraft, Place, ReportDraft
 from tansiq.errors import InvalidInput, NotFound
-from tansiq.geo.locator import AreaLocator
 from tansiq.places import place_all
 from tansiq.sharing import exchange, records, stix
 from tansiq.sharing.reads import record_read
 from tansiq.store import objects
 from tansiq.store.database import reading, require_schema, writing
+
+if TYPE_CHECKING:
+    from tansiq.geo.locator import AreaLocator
 
 reports_app = typer.Typer(
     help="Intelligence reports: add, list, mark, withdraw.", no_args_is_help=True
@@ -73,7 +75,7 @@ def reports_add(
         published=_aware(published) if published else now(),
         lang=lang,
         grade=parse_grade(grade) if grade else None,
-        places=place_all(AreaLocator.from_shipped(), places) if places else (),
+        places=place_all(_locator(), places) if places else (),
         cell_ids=tuple(cell or ()),
         incident_ids=tuple(incident or ()),
     )
@@ -221,3 +223,9 @@ def comment(
         obj = stix.comment_object(kind, actor.partner, on, text, count, opinion, now())
         stix_id = exchange.add_comment(conn, actor, obj, _release(tlp, releasable_to), now())
     print_json({"id": stix_id}) if json else typer.echo(stix_id)
+
+
+def _locator() -> AreaLocator:
+    from tansiq.geo.locator import AreaLocator  # loaded when a place is given, not at start-up
+
+    return AreaLocator.from_shipped()

@@ -1,8 +1,10 @@
 """Checking what partners send: is it STIX we accept, and how is it marked.
 
-Cheap structural checks (stix2-validator is far too slow to run inline: it stays in the tests)
-and the reading of markings, failing closed: an unknown marking, an object with no TLP, a
-releasability marking whose id does not match its members are all rejected.
+Cheap structural checks (stix2-validator is far too slow to run inline: it runs in the
+background on what partners post to the inbox, tansiq.sharing.taxii.validator, and on every
+bundle we emit in the tests) and the reading of markings, failing closed: an unknown marking,
+an object with no TLP, a releasability marking whose id does not match its members are all
+rejected.
 """
 
 from __future__ import annotations
