@@ -23,7 +23,6 @@ import contextlib
 import json
 import sqlite3
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
@@ -38,12 +37,11 @@ from bench.taxii_bench import (
     docs_head,
     free_port,
     load,
-    machine,
     machine_line,
     page_through,
     prepared,
     read_intel,
-    revision,
+    run_facts,
     running,
     serve,
     table,
@@ -167,10 +165,7 @@ def main() -> None:
         raise AssertionError(f"medallion served {theirs.objects}, tansiq {ours.objects}")
     ratio = ours.rate / theirs.rate if theirs.rate else float("inf")
     report: dict[str, Any] = {
-        "date": time.strftime("%Y-%m-%d"),
-        "machine": machine(),
-        "revision": revision(),
-        "load_average": [load_before, load()],
+        **run_facts(load_before),
         "reports": args.reports,
         "objects": ours.objects,
         "per_request": PAGE,

@@ -40,11 +40,10 @@ from bench.taxii_bench import (
     best,
     docs_head,
     load,
-    machine,
     machine_line,
     prepared,
     read_intel,
-    revision,
+    run_facts,
     serve,
     table,
     tick,
@@ -134,10 +133,7 @@ def main() -> None:
     rate = summary["received"] / seconds
     ratio = rate / read.rate
     report: dict[str, Any] = {
-        "date": time.strftime("%Y-%m-%d"),
-        "machine": machine(),
-        "revision": revision(),
-        "load_average": [load_before, load()],
+        **run_facts(load_before),
         "reports": args.reports,
         "objects": source.objects,
         "profiled": args.profile,

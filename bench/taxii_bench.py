@@ -148,6 +148,16 @@ def revision() -> str:
     return git("rev-parse", "--short", "HEAD") + ("+changes" if changed else "")
 
 
+def run_facts(load_before: float) -> dict[str, Any]:
+    """What every benchmark report starts with: when, where, which revision, how loaded."""
+    return {
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": machine(),
+        "revision": revision(),
+        "load_average": [load_before, load()],
+    }
+
+
 def machine_line(m: Mapping[str, str]) -> str:
     return f"{m['cpu']}, {m['cores']} cores, {m['ram']}, Python {m['python']}, SQLite {m['sqlite']}"
 
@@ -562,10 +572,7 @@ def main() -> None:
     medians = {str(n): statistics.median(times) for n, times in latency.items()}
     latency_ratio = medians[str(args.reports)] / medians[str(args.small)]
     report: dict[str, Any] = {
-        "date": time.strftime("%Y-%m-%d"),
-        "machine": machine(),
-        "revision": revision(),
-        "load_average": [load_before, load()],
+        **run_facts(load_before),
         "reports": args.reports,
         "objects": read.objects,
         "page": PAGE,

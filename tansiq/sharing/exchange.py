@@ -73,7 +73,7 @@ def _new_version(
 ) -> objects.NewVersion:
     return objects.NewVersion(
         body=body,
-        version=_version_of(body),
+        version=arrivals.version_of(body),
         marking=marking,
         name=arrivals.title(body),
         text=arrivals.search_text(body),
@@ -570,7 +570,7 @@ def _apply_withdrawal(
     nothing changes. The node's own users (`publish`, no source) withdraw their own objects.
     """
     vouched = tombstones.check(conn, source.deliverer, obj, marking.originator) if source else None
-    version = _version_of(obj)
+    version = arrivals.version_of(obj)
     date_added = objects.clock(conn, _micros(now))
     if vouched is not None:
         tombstones.keep(conn, obj, vouched, marking.originator)
@@ -615,11 +615,8 @@ def _ensure_marking_definition(
     if objects.current(conn, str(obj["id"])) is not None:
         return
     marking = Marking(Tlp.CLEAR, here, members)
-    new = objects.NewVersion(body=obj, version=_version_of(obj), marking=marking)
+    new = objects.NewVersion(body=obj, version=arrivals.version_of(obj), marking=marking)
     objects.put(conn, new, objects.clock(conn, _micros(now)))
-
-
-_version_of = arrivals.version_of
 
 
 def publish(

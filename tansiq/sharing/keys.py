@@ -16,7 +16,6 @@ so a peer's key is the pin of its name. Every pin and every refused key is audit
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -24,60 +23,40 @@ from typing import Any, Final
 import httpx
 import orjson
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError
 
+from tansiq.app_state import per_app
 from tansiq.errors import InvalidInput, PeerKeyChanged, PeerUnavailable
 from tansiq.sharing.signing import SigningKey, check_public_key
 from tansiq.store import audit
 from tansiq.store import keys as store
 from tansiq.store.database import reading, require_schema, writing
+from tansiq.store.partners import load_node_secret, node_secret
 from tansiq.store.peers import Peer
 
 ADMIN: Final = "admin"
 FIRST_USE: Final = "first-use"
 NODE_PATH: Final = "api/node"
-_state_lock = threading.Lock()
 
 
 def node_key(conn: Connection) -> SigningKey:
     """This node's key pair, made and stored on first use (inside a write transaction)."""
-    secret = store.node_secret(conn)
-    if secret is not None:
-        return SigningKey.from_secret(secret)
-    made = SigningKey.generate()
-    store.set_node_secret(conn, made.secret())
-    return made
+    return SigningKey.from_secret(node_secret(conn, store.NODE_SECRET, _new_secret))
 
 
 def load_node_key(engine: Engine) -> SigningKey:
     """This node's key pair: read, or made in a write transaction of its own."""
     with reading(engine) as conn:
         require_schema(conn)
-        secret = store.node_secret(conn)
-    if secret is not None:
-        return SigningKey.from_secret(secret)
-    for attempt in range(2):
-        try:
-            with writing(engine) as conn:
-                return node_key(conn)
-        except IntegrityError:
-            # Another process made it between our read and our insert: read theirs.
-            if attempt:
-                raise
-    raise AssertionError("unreachable")
+    return SigningKey.from_secret(load_node_secret(engine, store.NODE_SECRET, _new_secret))
 
 
 def app_node_key(state: Any, engine: Engine) -> SigningKey:
     """This node's key pair, loaded (or made) once per app and kept on `state`."""
-    key: SigningKey | None = getattr(state, "signing_key", None)
-    if key is not None:
-        return key
-    with _state_lock:
-        key = getattr(state, "signing_key", None)
-        if key is None:
-            key = load_node_key(engine)
-            state.signing_key = key
-    return key
+    return per_app(state, "signing_key", lambda: load_node_key(engine))
+
+
+def _new_secret() -> str:
+    return SigningKey.generate().secret()
 
 
 def pin(conn: Connection, partner: str, public_key: str, now: datetime, actor: str) -> bool:

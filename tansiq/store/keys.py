@@ -13,7 +13,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from tansiq.store.schema import node_config, partner_keys
+from tansiq.store.schema import partner_keys
 
 NODE_SECRET = "signing_key"
 """The node_config row holding this node's private key (base64url of its 32 bytes)."""
@@ -28,17 +28,6 @@ class Pin:
     pinned_at: datetime
     pinned_by: str
     """`admin` (given by an administrator) or `first-use` (learnt at the first sync)."""
-
-
-def node_secret(conn: Connection) -> str | None:
-    stmt = sa.select(node_config.c.value).where(node_config.c.key == NODE_SECRET)
-    value = conn.execute(stmt).scalar()
-    return str(value) if value is not None else None
-
-
-def set_node_secret(conn: Connection, secret: str) -> None:
-    """Store the node's private key; an IntegrityError if another writer stored one first."""
-    conn.execute(node_config.insert().values(key=NODE_SECRET, value=secret))
 
 
 def find_pin(conn: Connection, partner: str) -> Pin | None:

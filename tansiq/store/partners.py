@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 
 from tansiq.errors import InvalidInput, NotFound, StoreNotReady
+from tansiq.store.database import reading, writing
 from tansiq.store.schema import node_config, partners
 
 _CODE = re.compile(r"^[a-z][a-z0-9-]{1,31}$")
@@ -108,11 +111,32 @@ def node_partner(conn: Connection) -> str:
     return code
 
 
-def node_secret(conn: Connection, key: str, make: str) -> str:
-    """A per-node secret, created with `make` on first use (call inside a write transaction)."""
-    stmt = sa.select(node_config.c.value).where(node_config.c.key == key)
-    value = conn.execute(stmt).scalar()
+def node_secret(conn: Connection, key: str, make: Callable[[], str]) -> str:
+    """A per-node secret, made by `make` on first use (call inside a write transaction)."""
+    value = _stored_secret(conn, key)
     if value is None:
-        conn.execute(node_config.insert().values(key=key, value=make))
-        return make
-    return str(value)
+        value = make()
+        conn.execute(node_config.insert().values(key=key, value=value))
+    return value
+
+
+def load_node_secret(engine: Engine, key: str, make: Callable[[], str]) -> str:
+    """A per-node secret: read, or made in a write transaction of its own."""
+    with reading(engine) as conn:
+        value = _stored_secret(conn, key)
+    if value is not None:
+        return value
+    for attempt in range(2):
+        try:
+            with writing(engine) as conn:
+                return node_secret(conn, key, make)
+        except IntegrityError:
+            # Another process made it between our read and our insert: read theirs.
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _stored_secret(conn: Connection, key: str) -> str | None:
+    value = conn.execute(sa.select(node_config.c.value).where(node_config.c.key == key)).scalar()
+    return str(value) if value is not None else None

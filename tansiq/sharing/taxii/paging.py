@@ -15,45 +15,26 @@ import binascii
 import hashlib
 import hmac
 import secrets
-import threading
 from typing import Any, Final
 
 import orjson
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 
+from tansiq.app_state import per_app
 from tansiq.sharing.taxii.errors import bad_request
-from tansiq.store.database import writing
-from tansiq.store.partners import node_secret
+from tansiq.store.partners import load_node_secret
 
 SECRET_KEY: Final = "taxii_secret"
 _MAC_BYTES: Final = 16
-_key_lock = threading.Lock()
 
 
 def node_key(state: Any, engine: Engine) -> bytes:
     """The node's token secret, read (or created) once per app and kept on `state`."""
-    key: bytes | None = getattr(state, "taxii_key", None)
-    if key is not None:
-        return key
-    with _key_lock:
-        key = getattr(state, "taxii_key", None)
-        if key is None:
-            key = _load_key(engine)
-            state.taxii_key = key
-    return key
+    return per_app(state, "taxii_key", lambda: _load_key(engine))
 
 
 def _load_key(engine: Engine) -> bytes:
-    for attempt in range(2):
-        try:
-            with writing(engine) as conn:
-                return node_secret(conn, SECRET_KEY, secrets.token_hex(32)).encode()
-        except IntegrityError:
-            # Another worker created it between our read and our insert: read theirs.
-            if attempt:
-                raise
-    raise AssertionError("unreachable")
+    return load_node_secret(engine, SECRET_KEY, lambda: secrets.token_hex(32)).encode()
 
 
 def selection_hash(*parts: object) -> str:
