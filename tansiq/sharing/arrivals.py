@@ -37,7 +37,8 @@ class Arrival(NamedTuple):
     links: tuple[str, ...] = ()
     name: str | None = None
     text: str | None = None
-    encoded: str = ""
+    encoded: bytes = b""
+    """The checked object as JSON (orjson's form, UTF-8)."""
     body: dict[str, Any] | None = None
 
     @property
@@ -45,11 +46,6 @@ class Arrival(NamedTuple):
         """The whole body of an arrival that passed the checks."""
         assert self.error is None, self.error
         return self.body if self.body is not None else dict(orjson.loads(self.encoded))
-
-    @property
-    def header(self) -> dict[str, Any]:
-        """What identifies the object, for a store given its JSON form as well."""
-        return {"id": self.stix_id, "type": self.stix_type, "spec_version": self.spec_version}
 
 
 SUPPORT_TYPES = frozenset({"marking-definition", "identity", "extension-definition"})
@@ -82,7 +78,7 @@ def arrive(body: Any) -> Arrival:
         tuple(linked),
         title(obj),
         search_text(obj),
-        orjson.dumps(obj).decode(),
+        orjson.dumps(obj),
         obj if revoked or obj["type"] in SUPPORT_TYPES else None,
     )
 

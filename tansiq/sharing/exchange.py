@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy.engine import Connection
@@ -71,8 +71,8 @@ def _new_version(
     received_at: datetime | None = None,
     linked: Sequence[str] | None = None,
 ) -> objects.NewVersion:
-    return objects.NewVersion(
-        body=body,
+    return objects.NewVersion.of(
+        body,
         version=arrivals.version_of(body),
         marking=marking,
         name=arrivals.title(body),
@@ -86,16 +86,18 @@ def _new_version(
 def _arrived_version(
     arrival: arrivals.Arrival, marking: Marking, peer: str | None, received_at: datetime
 ) -> objects.NewVersion:
-    return objects.NewVersion(
-        body=arrival.header,
-        version=arrival.version,
-        marking=marking,
-        name=arrival.name,
-        text=arrival.text,
-        ref_ids=arrival.links,
-        peer=peer,
-        received_at=received_at,
-        encoded=arrival.encoded,
+    return objects.NewVersion(  # positional: this runs for every object a peer sends
+        arrival.stix_id,
+        arrival.stix_type,
+        arrival.spec_version,
+        arrival.version,
+        marking,
+        arrival.encoded,
+        arrival.name,
+        arrival.text,
+        arrival.links,
+        peer,
+        received_at,
     )
 
 
@@ -362,8 +364,7 @@ def _partner_name(conn: Connection, code: str) -> str:
 # --- receiving --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Received:
+class Received(NamedTuple):
     """What became of one object from a peer: stored (with how), or rejected and why."""
 
     stix_id: str
@@ -575,7 +576,7 @@ def _apply_withdrawal(
     if vouched is not None:
         tombstones.keep(conn, obj, vouched, marking.originator)
     if objects.current(conn, str(obj["id"])) is None:
-        stub = objects.NewVersion(body=obj, version=version, marking=marking)
+        stub = objects.NewVersion.of(obj, version=version, marking=marking)
         objects.remember_withdrawal(conn, stub, date_added)
         return objects.Outcome.UNCHANGED
     done = objects.withdraw(conn, str(obj["id"]), version, date_added)
@@ -615,7 +616,7 @@ def _ensure_marking_definition(
     if objects.current(conn, str(obj["id"])) is not None:
         return
     marking = Marking(Tlp.CLEAR, here, members)
-    new = objects.NewVersion(body=obj, version=arrivals.version_of(obj), marking=marking)
+    new = objects.NewVersion.of(obj, version=arrivals.version_of(obj), marking=marking)
     objects.put(conn, new, objects.clock(conn, _micros(now)))
 
 

@@ -96,6 +96,20 @@ class Page:
     arrivals: list[arrivals.Arrival] = field(default_factory=list)
     """The page's objects, checked and prepared in the reader process."""
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled for the pipe from the reader process with its arrivals as plain tuples: a
+        named tuple pickles and unpickles through Python-level calls, at three times the cost
+        for a page."""
+        plain = [tuple(a) for a in self.arrivals]
+        return (_unpickle_page, (self.more, self.last_added, self.next, plain))
+
+
+def _unpickle_page(
+    more: bool, last_added: int | None, token: str | None, plain: list[tuple[Any, ...]]
+) -> Page:
+    make = arrivals.Arrival._make
+    return Page([], more, last_added, token, [make(a) for a in plain])
+
 
 def sync_peer(
     engine: Engine,

@@ -19,7 +19,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any, Final, Literal, cast
+from typing import Any, Final, Literal, NamedTuple
 
 import orjson
 import sqlalchemy as sa
@@ -44,28 +44,54 @@ class Outcome(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
-@dataclass(frozen=True, slots=True)
-class NewVersion:
-    """One STIX object version to store, with what the store needs to index it."""
+class NewVersion(NamedTuple):
+    """One STIX object version to store, with what the store needs to index it.
 
-    body: dict[str, object]
-    """The object; or, when `encoded` holds it as JSON, at least its id, type and spec_version
-    (a received object is checked and serialised in the reader process, and only that
-    crosses to the writer)."""
+    A named tuple: a sync makes one per received object. `NewVersion.of` makes one from the
+    object itself; a received object arrives already checked and serialised from the reader
+    process (tansiq.sharing.arrivals), and only its JSON form crosses to the writer.
+    """
+
+    stix_id: str
+    stix_type: str
+    spec_version: str
     version: int
     marking: Marking
+    body: bytes
+    """The object as JSON (orjson's form, UTF-8)."""
     name: str | None = None
     text: str | None = None
     """What search matches besides the name (descriptions, aliases): never ids."""
     ref_ids: tuple[str, ...] = ()
     peer: str | None = None
     received_at: datetime | None = None
-    encoded: str | None = None
-    """The body as JSON, when the caller has it already (orjson's form of `body`)."""
 
-    @property
-    def stix_id(self) -> str:
-        return str(self.body["id"])
+    @classmethod
+    def of(
+        cls,
+        body: dict[str, Any],
+        version: int,
+        marking: Marking,
+        name: str | None = None,
+        text: str | None = None,
+        ref_ids: tuple[str, ...] = (),
+        peer: str | None = None,
+        received_at: datetime | None = None,
+    ) -> NewVersion:
+        """The version of this object."""
+        return cls(
+            str(body["id"]),
+            str(body["type"]),
+            str(body.get("spec_version", "2.1")),
+            version,
+            marking,
+            orjson.dumps(body),
+            name,
+            text,
+            ref_ids,
+            peer,
+            received_at,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -414,17 +440,15 @@ def put_many(conn: Connection, news: Sequence[NewVersion], now_us: int) -> list[
     """
     first = clock(conn, now_us, 2 * len(news))
     known = _known_ids(conn, [n.stix_id for n in news])
-    seen: set[str] = set()
     outcomes: list[Outcome | None] = []
     fresh: list[tuple[NewVersion, int]] = []
     for i, new in enumerate(news):
-        date_added = first + 2 * i + 1
-        if new.stix_id in known or new.stix_id in seen:
+        if new.stix_id in known:
             outcomes.append(None)
         else:
-            fresh.append((new, date_added))
+            fresh.append((new, first + 2 * i + 1))
             outcomes.append(Outcome.CREATED)
-        seen.add(new.stix_id)
+            known.add(new.stix_id)
     _insert_fresh(conn, fresh)
     return [
         outcome if outcome is not None else put(conn, new, first + 2 * i + 1)
@@ -432,76 +456,82 @@ def put_many(conn: Connection, news: Sequence[NewVersion], now_us: int) -> list[
     ]
 
 
+_KNOWN = sa.select(stix_objects.c.stix_id).where(
+    stix_objects.c.stix_id.in_(sa.bindparam("ids", expanding=True))
+)
+
+
 def _known_ids(conn: Connection, stix_ids: Sequence[str]) -> set[str]:
     """Which of these ids have any row here (a version or a tombstone)."""
-    o = stix_objects
     wanted = sorted(set(stix_ids))
     found: set[str] = set()
     for start in range(0, len(wanted), 500):
-        stmt = sa.select(o.c.stix_id).where(o.c.stix_id.in_(wanted[start : start + 500]))
-        found.update(conn.execute(stmt).scalars())
+        found.update(conn.execute(_KNOWN, {"ids": wanted[start : start + 500]}).scalars())
     return found
 
 
 def _insert_fresh(conn: Connection, fresh: Sequence[tuple[NewVersion, int]]) -> None:
     if not fresh:
         return
-    rows = [_values(new, OBJECT, date_added, latest=True) for new, date_added in fresh]
-    _bulk_insert(conn, stix_objects, rows)
-    dates = [date_added for _, date_added in fresh]
+    sqlite = conn.dialect.name == "sqlite"
+    received = _bound(conn, stix_objects.c.received_at) if sqlite else _same
+    body = _same if sqlite else bytes.decode  # SQLite casts the bytes (see _bulk_insert)
+    rows = [_row_values(new, OBJECT, date_added, True, body, received) for new, date_added in fresh]
+    _bulk_insert(conn, stix_objects, _ROW_COLUMNS, rows)
     o = stix_objects
-    stmt = sa.select(o.c.date_added, o.c.pk).where(o.c.date_added.between(min(dates), max(dates)))
-    pks = {int(d): int(pk) for d, pk in conn.execute(stmt)}
+    first, last = fresh[0][1], fresh[-1][1]
+    stmt = sa.select(o.c.date_added, o.c.pk).where(o.c.date_added.between(first, last))
+    pks = {date_added: pk for date_added, pk in conn.execute(stmt)}
     audiences: dict[Marking, list[str]] = {}  # a batch shares a few markings
     for new, _ in fresh:
         if new.marking not in audiences:
             audiences[new.marking] = sorted(new.marking.audience())
     audience_rows = [
-        {"object_pk": pks[date_added], "partner_code": code}
-        for new, date_added in fresh
-        for code in audiences[new.marking]
+        (pks[date_added], code) for new, date_added in fresh for code in audiences[new.marking]
     ]
-    _bulk_insert(conn, object_audience, audience_rows)
+    _bulk_insert(conn, object_audience, ("object_pk", "partner_code"), audience_rows)
 
 
-def _bulk_insert(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-    """Insert many rows; on SQLite straight through the driver with named parameters, skipping
-    SQLAlchemy's per-row parameter processing (it cost as much as SQLite's own work on a sync
-    page). Rows all have the same keys; on SQLite they are converted in place."""
+def _same(value: Any) -> Any:
+    return value
+
+
+def _bound(conn: Connection, column: sa.Column[Any]) -> Callable[[Any], Any]:
+    """The column's values as SQLAlchemy would bind them on this connection's dialect (its own
+    form of times on SQLite, not the sqlite3 module's deprecated default adapter); each
+    distinct value converted once (a batch repeats a few)."""
+    process = column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    if process is None:
+        return _same
+    done: dict[Any, Any] = {None: None}
+
+    def convert(value: Any) -> Any:
+        if value not in done:
+            done[value] = process(value)
+        return done[value]
+
+    return convert
+
+
+def _bulk_insert(
+    conn: Connection, table: sa.Table, columns: Sequence[str], rows: list[tuple[Any, ...]]
+) -> None:
+    """Insert many rows of values already in the driver's form.
+
+    On SQLite straight through the driver, skipping SQLAlchemy's per-row parameter processing
+    (it cost as much as SQLite's own work on a sync page); a `body` travels as UTF-8 bytes and
+    SQLite casts it to text, so a page of bodies is never decoded and encoded again.
+    """
     if conn.dialect.name != "sqlite":
-        conn.execute(table.insert(), rows)
+        conn.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in rows])
         return
-    names = list(rows[0])
-    for name in names:
-        column_type = table.c[name].type
-        convert = _bind_processor(column_type, conn.dialect)
-        if convert is not None and not isinstance(column_type, sa.Boolean):  # sqlite3 has bools
-            _convert_column(rows, name, convert)
-    columns, values = ", ".join(names), ", ".join(f":{n}" for n in names)
+    marks = ", ".join("CAST(? AS TEXT)" if c == "body" else "?" for c in columns)
+    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.executemany(f"INSERT INTO {table.name} ({columns}) VALUES ({values})", rows)
+        cursor.executemany(sql, rows)
     finally:
         cursor.close()
-
-
-def _convert_column(rows: list[dict[str, Any]], name: str, convert: Callable[[Any], Any]) -> None:
-    """Convert one column's values as SQLAlchemy would; such columns (times) repeat a few
-    values, so each is converted once."""
-    done: dict[Any, Any] = {}
-    for row in rows:
-        value = row[name]
-        if value is not None:
-            if value not in done:
-                done[value] = convert(value)
-            row[name] = done[value]
-
-
-def _bind_processor(column_type: Any, dialect: Any) -> Callable[[Any], Any] | None:
-    """How SQLAlchemy would convert a value for this column on this dialect (its own form of
-    times, not the sqlite3 module's deprecated default adapter)."""
-    process = column_type.dialect_impl(dialect).bind_processor(dialect)
-    return cast(Callable[[Any], Any] | None, process)
 
 
 def _supersede(conn: Connection, previous: StoredRow, new: NewVersion, date_added: int) -> None:
@@ -569,8 +599,8 @@ def _tombstone(
     body = orjson.loads(previous.body)
     body["revoked"] = True
     body["modified"] = _stix_time(version)
-    stone = NewVersion(
-        body=body,
+    stone = NewVersion.of(
+        body,
         version=version,
         marking=Marking(previous.tlp, previous.originator),
         name=previous.name,
@@ -610,26 +640,61 @@ def _insert(conn: Connection, new: NewVersion, kind: Kind, date_added: int, late
     return int(key[0])
 
 
+_ROW_COLUMNS: Final = (
+    "kind",
+    "stix_id",
+    "stix_type",
+    "spec_version",
+    "version",
+    "date_added",
+    "originator",
+    "tlp",
+    "latest",
+    "withdrawn",
+    "peer",
+    "received_at",
+    "name",
+    "search_text",
+    "ref_ids",
+    "body",
+)
+
+
+def _row_values(
+    new: NewVersion,
+    kind: Kind,
+    date_added: int,
+    latest: bool,
+    body: Callable[[bytes], Any],
+    received: Callable[[Any], Any],
+) -> tuple[Any, ...]:
+    """The stix_objects row for a version, in _ROW_COLUMNS order; `body` and `received` give
+    the form the body and the receiving time are bound in."""
+    marking = new.marking
+    return (
+        kind,
+        new.stix_id,
+        new.stix_type,
+        new.spec_version,
+        new.version,
+        date_added,
+        marking.originator,
+        marking.tlp.value,
+        latest,
+        False,
+        new.peer,
+        received(new.received_at),
+        new.name,
+        new.text,
+        " ".join(new.ref_ids),
+        body(new.body),
+    )
+
+
 def _values(new: NewVersion, kind: Kind, date_added: int, latest: bool) -> dict[str, Any]:
-    body = new.body
-    return {
-        "kind": kind,
-        "stix_id": new.stix_id,
-        "stix_type": str(body["type"]),
-        "spec_version": str(body.get("spec_version", "2.1")),
-        "version": new.version,
-        "date_added": date_added,
-        "originator": new.marking.originator,
-        "tlp": new.marking.tlp.value,
-        "latest": latest,
-        "withdrawn": False,
-        "peer": new.peer,
-        "received_at": new.received_at,
-        "name": new.name,
-        "search_text": new.text,
-        "ref_ids": " ".join(new.ref_ids),
-        "body": new.encoded if new.encoded is not None else orjson.dumps(body).decode(),
-    }
+    """The stix_objects row for a version, by column, as SQLAlchemy takes it."""
+    values = _row_values(new, kind, date_added, latest, bytes.decode, _same)
+    return dict(zip(_ROW_COLUMNS, values, strict=True))
 
 
 def _set_audience(conn: Connection, pk: int, codes: Iterable[str]) -> None:
