@@ -10,8 +10,10 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import pickle
+import queue
+import threading
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from typing import TypeVar, cast
 
@@ -54,23 +56,27 @@ class Ahead(Iterator[T]):
 
 
 @contextmanager
-def read_ahead(items: Iterable[T]) -> Iterator[Ahead[T]]:
-    """Iterate `items` in a forked child process, one item ahead of the consumer.
+def read_ahead(items: Iterable[T], depth: int = 2) -> Iterator[Ahead[T]]:
+    """Iterate `items` in a forked child process, up to `depth` items ahead of the consumer.
 
     Parsing and checking is pure-Python work that would otherwise take turns with the
     database writer on one core. The child inherits everything already built by fork (it must
-    not use the parent's database connections), sends each item pickled through a pipe (whose
-    small buffer keeps it at most one item ahead, so memory stays bounded), and re-raises
-    nothing itself: an exception is sent to the consumer, which raises it where it would have
-    surfaced. If the consumer stops or dies, the pipe closes and the child exits. Where fork
-    does not exist, items are produced in-process.
+    not use the parent's database connections), pickles each item and hands it to a thread
+    that sends it through a pipe, at most `depth` items waiting (so memory stays bounded, and
+    neither side stalls on the other's jitter), and re-raises nothing itself: an exception is
+    sent to the consumer, which raises it where it would have surfaced. If the consumer stops
+    or dies, the pipe closes and the child exits. Where fork does not exist, items are
+    produced in-process.
     """
     if "fork" not in multiprocessing.get_all_start_methods():
         yield Ahead(None, iter(items))
         return
     receiver, sender = multiprocessing.get_context("fork").Pipe(duplex=False)
     child = multiprocessing.get_context("fork").Process(
-        target=_produce, args=(items, receiver, sender), name="tansiq-reader", daemon=True
+        target=_produce,
+        args=(items, receiver, sender, depth),
+        name="tansiq-reader",
+        daemon=False,  # a reader may fork one of its own; this one joins it
     )
     child.start()
     sender.close()
@@ -84,23 +90,61 @@ def read_ahead(items: Iterable[T]) -> Iterator[Ahead[T]]:
             child.join()
 
 
-def _produce(items: Iterable[object], receiver: Connection, sender: Connection) -> None:
+def _produce(items: Iterable[object], receiver: Connection, sender: Connection, depth: int) -> None:
     # Only the consumer may hold the reading end: then its death breaks the pipe (and this
     # child's next send), instead of leaving the child blocked on a pipe it reads itself.
     receiver.close()
     # A short-lived child whose garbage has no cycles: the collector would only cost time.
     gc.disable()
+    outbox = _Outbox(sender, depth)
     try:
         for item in items:
-            sender.send((True, item))
-        sender.send((False, None))
-    except BrokenPipeError:
-        return  # the consumer has gone: stop quietly
+            if not outbox.put(pickle.dumps((True, item))):
+                return  # the consumer has gone: stop quietly
+        outbox.put(pickle.dumps((False, None)))
     except BaseException as exc:  # handed to the consumer, which re-raises it
-        with suppress(BrokenPipeError):
-            sender.send((False, _picklable(exc)))
+        outbox.put(pickle.dumps((False, _picklable(exc))))
     finally:
+        outbox.close()
         sender.close()
+
+
+class _Outbox:
+    """Pickled items on their way to the consumer: a thread sends them through the pipe, at
+    most `depth` of them waiting. The thread starts with the first item, after `items` has
+    begun (which may fork a reader of its own: a fork is safest before any thread starts)."""
+
+    def __init__(self, sender: Connection, depth: int) -> None:
+        self._sender = sender
+        self._waiting: queue.Queue[bytes | None] = queue.Queue(maxsize=max(depth - 1, 1))
+        self._gone = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def put(self, data: bytes | None) -> bool:
+        """Queue `data` (None: no more); False once the consumer has gone."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._post, daemon=True)
+            self._thread.start()
+        while not self._gone.is_set():
+            try:
+                self._waiting.put(data, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self.put(None)
+            self._thread.join()
+
+    def _post(self) -> None:
+        while (data := self._waiting.get()) is not None:
+            try:
+                self._sender.send_bytes(data)
+            except OSError:  # a broken pipe: the consumer has gone
+                self._gone.set()
+                return
 
 
 def _picklable(exc: BaseException) -> BaseException:

@@ -15,9 +15,9 @@ import gc
 import ssl
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -86,29 +86,23 @@ class SyncSummary:
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    objects: list[Any]
-    """The page's objects as the peer sent them (emptied once they are checked)."""
-    more: bool
     last_added: int | None
     """The date_added of the last object shown (X-TAXII-Date-Added-Last), if any was."""
-    next: str | None = None
-    """The peer's token for the page after the last row it read, shown or not."""
+    envelope: bytes = b""
+    """The page as the peer sent it, until its objects are checked."""
     arrivals: list[arrivals.Arrival] = field(default_factory=list)
     """The page's objects, checked and prepared in the reader process."""
 
     def __reduce__(self) -> tuple[Any, ...]:
-        """Pickled for the pipe from the reader process with its arrivals as plain tuples: a
-        named tuple pickles and unpickles through Python-level calls, at three times the cost
-        for a page."""
+        """Pickled for the pipes between processes with its arrivals as plain tuples: a named
+        tuple pickles and unpickles through Python-level calls, at three times the cost."""
         plain = [tuple(a) for a in self.arrivals]
-        return (_unpickle_page, (self.more, self.last_added, self.next, plain))
+        return (_unpickle_page, (self.last_added, self.envelope, plain))
 
 
-def _unpickle_page(
-    more: bool, last_added: int | None, token: str | None, plain: list[tuple[Any, ...]]
-) -> Page:
+def _unpickle_page(last_added: int | None, envelope: bytes, plain: list[tuple[Any, ...]]) -> Page:
     make = arrivals.Arrival._make
-    return Page([], more, last_added, token, [make(a) for a in plain])
+    return Page(last_added, envelope, [make(a) for a in plain])
 
 
 def sync_peer(
@@ -191,40 +185,56 @@ def _no_cycle_collector() -> Iterator[None]:
 def _pages(
     client: httpx.Client, peer: peer_store.Peer, name: str, after: int | None, page_size: int
 ) -> Iterator[Page]:
-    """Every page of a collection after `after`, in order, checked (runs in the reader process).
+    """Every page of a collection after `after` that shows something, in order, checked (runs
+    in the reader process).
 
-    The next page is requested (on a thread) as soon as this one's headers say where it starts,
-    so the peer serves it while this page is checked.
+    Pages are fetched in a process of their own, ahead of this one: the peer serves the next
+    page while this one is checked, and fetching does not take turns with checking under one
+    interpreter lock.
     """
-    with ThreadPoolExecutor(max_workers=1) as ahead:
-        pending: Future[Page] | None = ahead.submit(
-            fetch, client, peer, name, after, page_size, None
-        )
-        while pending is not None:
-            page = pending.result()
-            pending = None
-            if page.more:
-                after, token = _position(peer, name, page, after)
-                pending = ahead.submit(fetch, client, peer, name, after, page_size, token)
-            yield replace(page, objects=[], arrivals=[arrivals.arrive(o) for o in page.objects])
+    with read_ahead(_fetched(client, peer, name, after, page_size), FETCH_AHEAD) as fetched:
+        for page in fetched:
+            found = _objects(peer, page.envelope)
+            if found:
+                yield Page(page.last_added, b"", [arrivals.arrive(o) for o in found])
 
 
-def _position(
-    peer: peer_store.Peer, name: str, page: Page, after: int | None
-) -> tuple[int | None, str | None]:
-    """Where the next page starts: after this page's last object, or by the peer's `next`.
+FETCH_AHEAD = 2
+"""Pages fetched ahead of the one being checked."""
 
-    A page can show nothing although there is more: every row on it linked to objects this
-    node may not read, so the peer left them out and sent no Date-Added-Last. The cursor cannot
-    move past them, but the peer's `next` token can.
+
+def _fetched(
+    client: httpx.Client, peer: peer_store.Peer, name: str, after: int | None, page_size: int
+) -> Iterator[Page]:
+    """Every page of a collection after `after`, as the peer sends them (runs in the fetcher).
+
+    A page that shows objects says in its X-TAXII-Date-Added-Last header where the next one
+    starts: that one is asked for at once, on a thread, so the peer serves it while this
+    process and the checker work, and this page is passed on unparsed (the checker parses
+    it). Only a page that shows nothing is parsed here: it says whether there is more (rows
+    this node may not read, skipped by the peer's `next` token) or not. So the last page with
+    objects is followed by one request more, which shows nothing, or what was added since.
     """
-    if page.last_added is not None:
-        return page.last_added, None
-    if page.next is None:
-        raise PeerUnavailable(
-            f"peer {peer.name} says there is more in {name} but gave no way to page on"
-        )
-    return after, page.next
+    with ThreadPoolExecutor(max_workers=1) as asking:
+        pending = asking.submit(_get, client, peer, name, after, page_size, None)
+        while True:
+            response = pending.result()
+            last_added = _last_added(peer, response)
+            if last_added is not None:
+                if after is not None and last_added <= after:
+                    raise PeerUnavailable(f"peer {peer.name} sent a page that does not move on")
+                after = last_added
+                pending = asking.submit(_get, client, peer, name, after, page_size, None)
+                yield Page(last_added, response.content)
+                continue
+            more, token = _more(peer, response.content)
+            if not more:
+                return
+            if token is None:
+                raise PeerUnavailable(
+                    f"peer {peer.name} says there is more in {name} but gave no way to page on"
+                )
+            pending = asking.submit(_get, client, peer, name, after, page_size, token)
 
 
 def _apply_ready(
@@ -262,14 +272,14 @@ def _apply_ready(
             page = following
 
 
-def fetch(
+def _get(
     client: httpx.Client,
     peer: peer_store.Peer,
     name: str,
     after: int | None,
     limit: int,
-    next_token: str | None = None,
-) -> Page:
+    next_token: str | None,
+) -> httpx.Response:
     """One page of a peer's collection after a date_added (epoch µs), or after a `next` token."""
     url = f"{peer.url}{ROOT}collections/{collection_id(name)}/objects/"
     params: dict[str, str | int] = {"limit": limit}
@@ -284,31 +294,41 @@ def fetch(
         raise PeerUnavailable(f"peer {peer.name} at {peer.url}: {exc}") from None
     if response.status_code != 200:
         raise PeerUnavailable(_why(peer, response))
-    return _page(peer, response)
+    return response
 
 
-def _page(peer: peer_store.Peer, response: httpx.Response) -> Page:
-    try:
-        envelope = orjson.loads(response.content)
-    except orjson.JSONDecodeError:
-        raise PeerUnavailable(f"peer {peer.name} answered, but not with JSON") from None
-    found = envelope.get("objects", []) if isinstance(envelope, dict) else None
-    if not isinstance(found, list):
-        raise PeerUnavailable(f"peer {peer.name} answered with something that is not an envelope")
+def _last_added(peer: peer_store.Peer, response: httpx.Response) -> int | None:
+    """The date_added of the last object on a page, from its header (None if it shows none)."""
     last = response.headers.get("X-TAXII-Date-Added-Last")
     try:
-        last_added = stix.to_micros(stix.parse_stix_time(last)) if last else None
+        return stix.to_micros(stix.parse_stix_time(last)) if last else None
     except InvalidInput:
         raise PeerUnavailable(
             f"peer {peer.name} sent a bad X-TAXII-Date-Added-Last: {str(last)[:40]!r}"
         ) from None
+
+
+def _envelope(peer: peer_store.Peer, content: bytes) -> dict[str, Any]:
+    try:
+        envelope = orjson.loads(content)
+    except orjson.JSONDecodeError:
+        raise PeerUnavailable(f"peer {peer.name} answered, but not with JSON") from None
+    if not isinstance(envelope, dict) or not isinstance(envelope.get("objects", []), list):
+        raise PeerUnavailable(f"peer {peer.name} answered with something that is not an envelope")
+    return envelope
+
+
+def _objects(peer: peer_store.Peer, content: bytes) -> list[Any]:
+    """The objects of an envelope as the peer sent them."""
+    found: list[Any] = _envelope(peer, content).get("objects", [])
+    return found
+
+
+def _more(peer: peer_store.Peer, content: bytes) -> tuple[bool, str | None]:
+    """Whether an envelope says there is more, and its `next` token if it gives one."""
+    envelope = _envelope(peer, content)
     token = envelope.get("next")
-    return Page(
-        found,
-        bool(envelope.get("more")),
-        last_added,
-        token if isinstance(token, str) else None,
-    )
+    return bool(envelope.get("more")), token if isinstance(token, str) else None
 
 
 def _why(peer: peer_store.Peer, response: httpx.Response) -> str:

@@ -481,7 +481,7 @@ def _insert_fresh(conn: Connection, fresh: Sequence[tuple[NewVersion, int]]) -> 
     o = stix_objects
     first, last = fresh[0][1], fresh[-1][1]
     stmt = sa.select(o.c.date_added, o.c.pk).where(o.c.date_added.between(first, last))
-    pks = {date_added: pk for date_added, pk in conn.execute(stmt)}
+    pks = dict(conn.execute(stmt).all())
     audiences: dict[Marking, list[str]] = {}  # a batch shares a few markings
     for new, _ in fresh:
         if new.marking not in audiences:
