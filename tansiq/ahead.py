@@ -7,13 +7,14 @@ under one interpreter lock.
 
 from __future__ import annotations
 
+import fcntl
 import gc
 import multiprocessing
 import pickle
 import queue
 import threading
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from multiprocessing.connection import Connection
 from typing import TypeVar, cast
 
@@ -72,6 +73,7 @@ def read_ahead(items: Iterable[T], depth: int = 2) -> Iterator[Ahead[T]]:
         yield Ahead(None, iter(items))
         return
     receiver, sender = multiprocessing.get_context("fork").Pipe(duplex=False)
+    _widen(sender)
     child = multiprocessing.get_context("fork").Process(
         target=_produce,
         args=(items, receiver, sender, depth),
@@ -88,6 +90,16 @@ def read_ahead(items: Iterable[T], depth: int = 2) -> Iterator[Ahead[T]]:
         if child.is_alive():
             child.kill()
             child.join()
+
+
+PIPE_BYTES = 1 << 20
+"""The pipe's buffer, where Linux allows: a page of a peer's objects is a megabyte or two, and
+the default 64 KiB makes the consumer read it in dozens of pieces."""
+
+
+def _widen(end: Connection) -> None:
+    with suppress(AttributeError, OSError):  # not Linux, or over the system's limit
+        fcntl.fcntl(end.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
 
 
 def _produce(items: Iterable[object], receiver: Connection, sender: Connection, depth: int) -> None:

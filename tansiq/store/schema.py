@@ -203,9 +203,15 @@ stix_objects = sa.Table(
     sa.Column("ref_ids", sa.Text, nullable=False),
     sa.Column("body", sa.Text, nullable=False),
     # Also the index for lookups by id. SQLite's planner needs statistics to prefer it to
-    # (kind, date_added): tansiq.store.objects.analyze provides them from the first migration on.
+    # the others: tansiq.store.objects.analyze provides them from the first migration on.
     sa.UniqueConstraint("stix_id", "version", "kind"),
-    sa.Index("ix_stix_objects_kind_date_added", "kind", "date_added"),
+    # Objects page by the unique date_added index; tombstones, few among them, by their own.
+    sa.Index(
+        "ix_stix_objects_tombstones",
+        "date_added",
+        sqlite_where=sa.text("kind = 'tombstone'"),
+        postgresql_where=sa.text("kind = 'tombstone'"),
+    ),
 )
 """Every version of every STIX object this node holds, ours and received, plus tombstones.
 
