@@ -481,18 +481,35 @@ def _insert_fresh(conn: Connection, fresh: Sequence[tuple[NewVersion, int]]) -> 
     body = _same if sqlite else bytes.decode  # SQLite casts the bytes (see _bulk_insert)
     rows = [_row_values(new, OBJECT, date_added, True, body, received) for new, date_added in fresh]
     _bulk_insert(conn, stix_objects, _ROW_COLUMNS, rows)
-    o = stix_objects
-    first, last = fresh[0][1], fresh[-1][1]
-    stmt = sa.select(o.c.date_added, o.c.pk).where(o.c.date_added.between(first, last))
-    pks = dict(conn.execute(stmt).all())
-    audiences: dict[Marking, list[str]] = {}  # a batch shares a few markings
-    for new, _ in fresh:
-        if new.marking not in audiences:
-            audiences[new.marking] = sorted(new.marking.audience())
-    audience_rows = [
-        (pks[date_added], code) for new, date_added in fresh for code in audiences[new.marking]
+    _insert_audiences(conn, fresh)
+
+
+_AUDIENCE_OF_RANGE = object_audience.insert().from_select(
+    ["object_pk", "partner_code"],
+    sa.select(stix_objects.c.pk, sa.bindparam("code", type_=sa.String)).where(
+        stix_objects.c.date_added.between(sa.bindparam("first"), sa.bindparam("last"))
+    ),
+)
+
+
+def _insert_audiences(conn: Connection, fresh: Sequence[tuple[NewVersion, int]]) -> None:
+    """The audience rows of versions just inserted, made by the database from the rows: one
+    INSERT ... SELECT per partner for each run of versions with the same marking (a batch has a
+    few runs, often one). The dates of a run hold no other rows: the clock reserved them all
+    for this batch, and versions not inserted with it are stored after this."""
+    runs: list[tuple[Marking, int, int]] = []
+    for new, date_added in fresh:
+        if runs and (runs[-1][0] is new.marking or runs[-1][0] == new.marking):
+            runs[-1] = (runs[-1][0], runs[-1][1], date_added)
+        else:
+            runs.append((new.marking, date_added, date_added))
+    params = [
+        {"code": code, "first": first, "last": last}
+        for marking, first, last in runs
+        for code in sorted(marking.audience())
     ]
-    _bulk_insert(conn, object_audience, ("object_pk", "partner_code"), audience_rows)
+    if params:
+        conn.execute(_AUDIENCE_OF_RANGE, params)
 
 
 def _same(value: Any) -> Any:
