@@ -11,6 +11,7 @@ here, and the receiver's comments are its own notes, sightings and opinions.
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -379,32 +380,19 @@ class Received(NamedTuple):
 
 @dataclass
 class ReceiveSummary:
-    received: int = 0
-    created: int = 0
-    updated: int = 0
-    withdrawn: int = 0
-    rejected: int = 0
     results: list[Received] = field(default_factory=list)
 
     def add(self, result: Received) -> None:
-        self.received += 1
         self.results.append(result)
-        if result.outcome is None:
-            self.rejected += 1
-        elif result.outcome is objects.Outcome.CREATED:
-            self.created += 1
-        elif result.outcome is objects.Outcome.UPDATED:
-            self.updated += 1
-        elif result.outcome is objects.Outcome.WITHDRAWN:
-            self.withdrawn += 1
 
     def counts(self) -> dict[str, int]:
+        tally = Counter(r.outcome for r in self.results)
         return {
-            "received": self.received,
-            "created": self.created,
-            "updated": self.updated,
-            "withdrawn": self.withdrawn,
-            "rejected": self.rejected,
+            "received": len(self.results),
+            "created": tally[objects.Outcome.CREATED],
+            "updated": tally[objects.Outcome.UPDATED],
+            "withdrawn": tally[objects.Outcome.WITHDRAWN],
+            "rejected": tally[None],
         }
 
 
@@ -461,11 +449,12 @@ def receive_arrivals(
     judged = [_receive_one(conn, batch, arrival) for arrival in arrived]
     pending = [j for j in judged if isinstance(j, objects.NewVersion)]
     stored = iter(objects.put_many(conn, pending, _micros(now)))
-    summary = ReceiveSummary()
-    for arrival, result in zip(arrived, judged, strict=True):
-        if isinstance(result, objects.NewVersion):
-            result = Received(arrival.stix_id, arrival.label, next(stored))
-        summary.add(result)
+    summary = ReceiveSummary(
+        [
+            Received(a.stix_id, a.label, next(stored)) if isinstance(j, objects.NewVersion) else j
+            for a, j in zip(arrived, judged, strict=True)
+        ]
+    )
     audit.append(
         conn,
         at=now,
