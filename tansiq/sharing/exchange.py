@@ -395,6 +395,26 @@ class ReceiveSummary:
             "rejected": tally[None],
         }
 
+    @property
+    def received(self) -> int:
+        return len(self.results)
+
+    @property
+    def created(self) -> int:
+        return self.counts()["created"]
+
+    @property
+    def updated(self) -> int:
+        return self.counts()["updated"]
+
+    @property
+    def withdrawn(self) -> int:
+        return self.counts()["withdrawn"]
+
+    @property
+    def rejected(self) -> int:
+        return self.counts()["rejected"]
+
 
 @dataclass(frozen=True, slots=True)
 class Source:
