@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 
+from bench.taxii_bench import byte_compiled
 from tansiq.geo.locator import AreaLocator
 from tansiq.geo.reference import iraq_outline
 
@@ -149,6 +150,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "out")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
+    byte_compiled()
     data = args.out / f"ucdp_synthetic_{args.rows}.csv"
     if not data.exists():
         print(f"writing {args.rows:,} synthetic events to {data} ...", flush=True)

@@ -38,6 +38,7 @@ from bench.taxii_bench import (
     TANSIQ,
     Read,
     best,
+    byte_compiled,
     docs_head,
     load,
     machine_line,
@@ -111,6 +112,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
 
+    byte_compiled()
     source = prepared(args.reports)
     db = working_copy(source, args.out, f"sync_source_{args.reports}")
     profile = args.out / "sync.prof" if args.profile else None

@@ -30,6 +30,7 @@ and each run works on a copy, so reruns skip the fill and start from the same st
 from __future__ import annotations
 
 import argparse
+import compileall
 import contextlib
 import json
 import os
@@ -146,6 +147,13 @@ def revision() -> str:
 
     changed = git("status", "--porcelain", "--untracked-files=no", "--", "tansiq")
     return git("rev-parse", "--short", "HEAD") + ("+changes" if changed else "")
+
+
+def byte_compiled() -> None:
+    """Byte-compile tansiq as an installed package is (pip compiles on install; a checkout
+    compiles on first import, unless PYTHONDONTWRITEBYTECODE is set, as on our CI machines):
+    a timed `tansiq` process then starts as it would on a node."""
+    compileall.compile_dir(REPO / "tansiq", quiet=1)
 
 
 def run_facts(load_before: float) -> dict[str, Any]:
