@@ -2,8 +2,9 @@
 
 Each page is applied together with the cursor that follows it, in transactions of a few
 pages, so a sync killed at any moment resumes where the last committed page ended, and
-re-applying a page is harmless (a version already held is left as it is). Pages are fetched
-and checked in a forked reader process one page ahead of the writer (tansiq.ahead). The
+re-applying a page is harmless (a version already held is left as it is). Three processes
+share the work (tansiq.ahead): a fetcher asks the peer for pages, a reader checks and prepares
+their objects, and this one, the writer, stores them, each a page or two ahead of the next. The
 peer serves only what is released to this node's partner; withdrawals and narrowed
 releasability arrive as tombstones in their own collection and are applied like any other
 change.
@@ -192,15 +193,11 @@ def _pages(
     page while this one is checked, and fetching does not take turns with checking under one
     interpreter lock.
     """
-    with read_ahead(_fetched(client, peer, name, after, page_size), FETCH_AHEAD) as fetched:
+    with read_ahead(_fetched(client, peer, name, after, page_size)) as fetched:
         for page in fetched:
             found = _objects(peer, page.envelope)
             if found:
                 yield Page(page.last_added, b"", [arrivals.arrive(o) for o in found])
-
-
-FETCH_AHEAD = 2
-"""Pages fetched ahead of the one being checked."""
 
 
 def _fetched(
@@ -210,9 +207,9 @@ def _fetched(
 
     A page that shows objects says in its X-TAXII-Date-Added-Last header where the next one
     starts: that one is asked for at once, on a thread, so the peer serves it while this
-    process and the checker work, and this page is passed on unparsed (the checker parses
-    it). Only a page that shows nothing is parsed here: it says whether there is more (rows
-    this node may not read, skipped by the peer's `next` token) or not. So the last page with
+    process and the reader work, and this page is passed on unparsed (the reader parses it).
+    Only a page that shows nothing is parsed here: it says whether there is more (rows this
+    node may not read, skipped by the peer's `next` token) or not. So the last page with
     objects is followed by one request more, which shows nothing, or what was added since.
     """
     with ThreadPoolExecutor(max_workers=1) as asking:
