@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -255,18 +256,37 @@ def _big_file(tmp_path: Path, rows: int) -> Path:
     return write_ucdp(tmp_path / "big.csv", header, hxl, out)
 
 
-def _wait_for_writes(db_url: str, proc: subprocess.Popen[bytes], tmp_path: Path) -> None:
-    """Block until the import has written rows into its open transaction."""
+def _wait_for_writes(db_url: str, proc: subprocess.Popen[bytes]) -> None:
+    """Block until the import has written rows into its open transaction.
+
+    On SQLite the rows stay in the connection's page cache until the commit, which writes them
+    all to the WAL at once, so the WAL cannot tell: the import's write lock can. Once it is
+    held, a second lets several batches in; the import needs seconds more before it commits.
+    """
     deadline = time.monotonic() + 120
-    wal = Path(db_url.removeprefix("sqlite:///") + "-wal")
     while time.monotonic() < deadline and proc.poll() is None:
         if db_url.startswith("sqlite"):
-            if wal.exists() and wal.stat().st_size > 8_000_000:
-                return
+            if _sqlite_write_locked(db_url):
+                time.sleep(1.0)
+                if proc.poll() is None and _sqlite_write_locked(db_url):
+                    return
         elif _pg_inserting(db_url):
             return
         time.sleep(0.05)
     raise AssertionError("the import finished or stalled before it could be killed mid-batch")
+
+
+def _sqlite_write_locked(db_url: str) -> bool:
+    """Whether another connection holds the database's write lock."""
+    conn = sqlite3.connect(db_url.removeprefix("sqlite:///"), timeout=0, isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("ROLLBACK")
+        return False
+    except sqlite3.OperationalError:
+        return True
+    finally:
+        conn.close()
 
 
 def _pg_inserting(db_url: str) -> bool:
@@ -293,7 +313,7 @@ def test_kill_9_during_an_import_leaves_the_previous_state(populated: str, tmp_p
         stderr=subprocess.DEVNULL,
         env={**os.environ, "TANSIQ_IMPORT_BATCH_ROWS": "5000"},
     )
-    _wait_for_writes(populated, proc, tmp_path)
+    _wait_for_writes(populated, proc)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert snapshot(populated) == before
