@@ -94,7 +94,7 @@ def list_reports(
     q: Annotated[str | None, Query(max_length=200, description="text to search for")] = None,
     type: Annotated[str, Query(description="report, intrusion-set, note, ...")] = "report",
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> dict[str, Any]:
     """The latest visible versions, newest first, with the total the caller may see."""
     total, found = records.listing(conn, who.viewer, type, q, limit, offset)

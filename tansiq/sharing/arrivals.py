@@ -101,7 +101,7 @@ def title(body: dict[str, Any]) -> str | None:
     for key in ("name", "abstract", "content", "summary", "explanation"):
         value = body.get(key)
         if isinstance(value, str) and value:
-            return value[:300]
+            return _indexable(value[:300])
     return None
 
 
@@ -112,4 +112,10 @@ def search_text(body: dict[str, Any]) -> str | None:
     """The words search may match: descriptions and aliases, never linked ids."""
     parts = [body[k] for k in _TEXT_KEYS if isinstance(body.get(k), str)]
     parts += [a for a in body.get("aliases", []) if isinstance(a, str)]
-    return "\n".join(parts) or None
+    return _indexable("\n".join(parts)) or None
+
+
+def _indexable(text: str) -> str:
+    """Text for the name and search columns: without NUL, which PostgreSQL's text cannot hold
+    (the stored body keeps it, escaped as JSON does)."""
+    return text.replace("\x00", "") if "\x00" in text else text
