@@ -119,6 +119,12 @@ def _produce(items: Iterable[object], receiver: Connection, sender: Connection, 
     finally:
         outbox.close()
         sender.close()
+        # Run the items' own clean-up now (a generator's `finally`: a reader of its own is
+        # stopped and joined there), not at exit: multiprocessing joins live children at
+        # exit without a timeout, and such a reader may be blocked sending to this one.
+        close = getattr(items, "close", None)
+        if close is not None:
+            close()
 
 
 class _Outbox:

@@ -575,6 +575,26 @@ def _intel_cursor(path: Path) -> int | None:
     return int(found[0][0]) if found else None
 
 
+def _no_process_left_on(db: str, wait_s: float = 20.0) -> None:
+    """The killed sync's reader and fetcher processes notice and exit (none is orphaned)."""
+    deadline = time.monotonic() + wait_s
+    while (left := _processes_naming(db)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not left, f"processes left behind by the killed sync: {left}"
+
+
+def _processes_naming(text: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if text.encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:  # it ended meanwhile
+                continue
+    return found
+
+
 def test_a_killed_sync_resumes_without_gaps_or_doubles(bulk_pair: Pair) -> None:
     b = bulk_pair.b
     env = {**os.environ, "TANSIQ_SYNC_PAGE_SIZE": "100"}
@@ -599,6 +619,7 @@ def test_a_killed_sync_resumes_without_gaps_or_doubles(bulk_pair: Pair) -> None:
     assert proc.returncode == -signal.SIGKILL, (
         f"the sync ended before it could be killed, with {held} reports committed"
     )
+    _no_process_left_on(b.db)
     cursor = _intel_cursor(bulk_pair.b_file)
     assert 0 < held < BULK
     # What committed is exactly what the cursor says was applied: pages and cursor together.
