@@ -129,10 +129,11 @@ def make_cells(
         ]
 
 
-def sighting_envelope(of: str, by: str = "krg", to: frozenset[str] = frozenset({"joc"})) -> Any:
-    """A partner's sighting of `of`, with the releasability marking it needs."""
-    marking = Marking(Tlp.GREEN, by, to)
-    sighting = stix.sighting_object(
+def partner_sighting(
+    of: str, by: str = "krg", to: frozenset[str] = frozenset({"joc"})
+) -> dict[str, Any]:
+    """A partner's sighting of `of`, GREEN and releasable to `to`."""
+    return stix.sighting_object(
         sighting_id=stix.new_id("sighting"),
         sighting_of_ref=of,
         first_seen=FROZEN_NOW,
@@ -140,6 +141,10 @@ def sighting_envelope(of: str, by: str = "krg", to: frozenset[str] = frozenset({
         count=1,
         created=FROZEN_NOW,
         modified=FROZEN_NOW,
-        marking=marking,
+        marking=Marking(Tlp.GREEN, by, to),
     )
-    return {"objects": [stix.releasability_marking(to), sighting]}
+
+
+def sighting_envelope(of: str, by: str = "krg", to: frozenset[str] = frozenset({"joc"})) -> Any:
+    """A partner's sighting of `of`, with the releasability marking it needs."""
+    return {"objects": [stix.releasability_marking(to), partner_sighting(of, by, to)]}

@@ -30,7 +30,15 @@ from tansiq.store import quarantine
 from tansiq.store.database import create_db_engine, reading, writing
 from tansiq.store.schema import audit_log, stix_objects
 from tests.conftest import FROZEN_NOW
-from tests.taxii.conftest import INBOX_URL, INTEL_URL, ROOT, TAXII, Node, make_cells
+from tests.taxii.conftest import (
+    INBOX_URL,
+    INTEL_URL,
+    ROOT,
+    TAXII,
+    Node,
+    make_cells,
+    partner_sighting,
+)
 from tests.taxii.test_discovery import assert_taxii_error
 
 KRG_TO_JOC = Marking(Tlp.GREEN, "krg", frozenset({"joc"}))
@@ -40,17 +48,7 @@ HAWIJA = PlacedPlace(
 
 
 def sighting(of: str, **changes: Any) -> dict[str, Any]:
-    body = stix.sighting_object(
-        sighting_id=stix.new_id("sighting"),
-        sighting_of_ref=of,
-        first_seen=FROZEN_NOW,
-        last_seen=FROZEN_NOW,
-        count=1,
-        created=FROZEN_NOW,
-        modified=FROZEN_NOW,
-        marking=KRG_TO_JOC,
-    )
-    return {**body, **changes}
+    return {**partner_sighting(of), **changes}
 
 
 def krg_report() -> list[dict[str, Any]]:
