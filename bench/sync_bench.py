@@ -8,9 +8,11 @@ timed command is the whole `tansiq sync joc` process on loopback: start-up, ever
 fetched (limit = sync_page_size, 1000), checked, stored and committed with its cursor.
 
 Reference, same run, same served database: the TAXII read of bench/taxii_bench.py (httpx
-paging with `next`, limit 1000), measured before and after the sync; the better one is kept.
+paging with `next`, limit 1000). Reads and syncs take turns, `--runs` of each (each sync into
+a fresh receiver), and the best of each is kept, as bench/taxii_bench.py keeps its best read:
+on a shared machine a single run of either can be slowed by a neighbour.
 
-    .venv/bin/python -m bench.sync_bench [--reports N] [--profile] [--out DIR]
+    .venv/bin/python -m bench.sync_bench [--reports N] [--runs N] [--profile] [--out DIR]
 
 With --profile the sync runs under cProfile (bench/out/sync.prof, top functions printed);
 profiled figures are slower and are not written to docs/benchmarks.md.
@@ -25,6 +27,7 @@ import pstats
 import sqlite3
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
@@ -36,6 +39,7 @@ from bench.taxii_bench import (
     PARTNERS,
     READER,
     TANSIQ,
+    Prepared,
     Read,
     best,
     byte_compiled,
@@ -97,6 +101,31 @@ def stored_objects(db_url: str) -> int:
     return int(row[0])
 
 
+@dataclass(frozen=True)
+class Synced:
+    summary: dict[str, Any]
+    seconds: float
+    objects: int
+    """Objects the receiver holds afterwards."""
+
+    @property
+    def rate(self) -> float:
+        return int(self.summary["received"]) / self.seconds
+
+
+def synced(out: Path, url: str, source: Prepared, profile: Path | None) -> Synced:
+    """One timed sync of the whole source into a fresh receiver, checked complete."""
+    receiving = receiver(out, url + "/", source.peer_token)
+    summary, seconds = timed_sync(receiving, profile)
+    held = stored_objects(receiving)
+    if summary["received"] != source.objects or held != source.objects:
+        raise AssertionError(
+            f"the source serves {source.objects} objects; sync received {summary['received']} "
+            f"and the receiver holds {held}"
+        )
+    return Synced(summary, seconds, held)
+
+
 def print_profile(path: Path, top: int = 30) -> str:
     text = io.StringIO()
     stats = pstats.Stats(str(path), stream=text)
@@ -108,6 +137,7 @@ def print_profile(path: Path, top: int = 30) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--reports", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=3, help="reads and syncs, in turns; best kept")
     parser.add_argument("--profile", action="store_true", help="run the sync under cProfile")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
@@ -117,22 +147,17 @@ def main() -> None:
     db = working_copy(source, args.out, f"sync_source_{args.reports}")
     profile = args.out / "sync.prof" if args.profile else None
     load_before = load()
+    reads: list[Read] = []
+    syncs: list[Synced] = []
     with serve(db) as url:
-        reads: list[Read] = [read_intel(url, source.peer_token)]
-        print(f"TAXII read: {reads[0].objects:,} objects in {reads[0].seconds:.1f} s")
-        receiving = receiver(args.out, url + "/", source.peer_token)
-        print(f"syncing {source.objects:,} objects ...", flush=True)
-        summary, seconds = timed_sync(receiving, profile)
-        reads.append(read_intel(url, source.peer_token))
-        print(f"TAXII read: {reads[1].objects:,} objects in {reads[1].seconds:.1f} s")
-    read = best(reads)
-    held = stored_objects(receiving)
-    if summary["received"] != source.objects or held != source.objects:
-        raise AssertionError(
-            f"the source serves {source.objects} objects; sync received {summary['received']} "
-            f"and the receiver holds {held}"
-        )
-    rate = summary["received"] / seconds
+        for _ in range(1 if args.profile else args.runs):
+            reads.append(read_intel(url, source.peer_token))
+            print(f"TAXII read: {reads[-1].objects:,} objects in {reads[-1].seconds:.1f} s")
+            syncs.append(synced(args.out, url, source, profile))
+            print(f"tansiq sync: {syncs[-1].objects:,} objects in {syncs[-1].seconds:.1f} s")
+    read, sync = best(reads), max(syncs, key=lambda s: s.rate)
+    summary, seconds, held = sync.summary, sync.seconds, sync.objects
+    rate = sync.rate
     ratio = rate / read.rate
     report: dict[str, Any] = {
         **run_facts(load_before),
@@ -141,6 +166,8 @@ def main() -> None:
         "profiled": args.profile,
         "taxii_read_objects_per_s": read.rate,
         "taxii_read_runs_objects_per_s": [r.rate for r in reads],
+        "sync_runs_objects_per_s": [s.rate for s in syncs],
+        "runs": len(syncs),
         "sync_seconds": seconds,
         "sync_objects_per_s": rate,
         "sync_summary": {k: v for k, v in summary.items() if k != "rejections"},
@@ -166,14 +193,24 @@ def docs_table(r: dict[str, Any]) -> str:
     summary = r["sync_summary"]
     rows = [
         (
-            f"TAXII read of the source, {r['objects']:,} objects (reference, best of 2)",
+            f"TAXII read of the source, {r['objects']:,} objects (reference, best of {r['runs']})",
             f"{r['taxii_read_objects_per_s']:,.0f} objects/s",
             "",
         ),
         (
             f"`tansiq sync`, {summary['received']:,} received, {summary['created']:,} created, "
-            f"{summary['pages']} pages",
+            f"{summary['pages']} pages (best of {r['runs']})",
             f"{r['sync_objects_per_s']:,.0f} objects/s ({r['sync_seconds']:.1f} s)",
+            "",
+        ),
+        (
+            "each run, in turns: TAXII read / sync",
+            " · ".join(
+                f"{a:,.0f} / {b:,.0f}"
+                for a, b in zip(
+                    r["taxii_read_runs_objects_per_s"], r["sync_runs_objects_per_s"], strict=True
+                )
+            ),
             "",
         ),
         (
