@@ -7,19 +7,21 @@ cost every request tens of milliseconds.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.engine import Connection
 
+from tansiq.domain.languages import Language
 from tansiq.domain.markings import Viewer, node_viewer, person_viewer
 from tansiq.domain.reports import Role
-from tansiq.errors import InvalidInput
-from tansiq.store import users
+from tansiq.errors import InvalidInput, NotFound, Unauthorized
+from tansiq.store import sessions, users
 from tansiq.store.partners import partner_parents, require_partner
 
 TOKEN_PREFIX = "tq_"
@@ -34,6 +36,8 @@ class Principal:
     partner: str
     role: Role
     viewer: Viewer
+    language: Language | None = None
+    """The interface language the user chose, if they chose one."""
 
 
 def new_token() -> str:
@@ -69,7 +73,12 @@ def create_user(
 def principal(conn: Connection, user: users.User) -> Principal:
     parents = partner_parents(conn)
     see = node_viewer if user.role is Role.PEER else person_viewer
-    return Principal(user.name, user.partner_code, user.role, see(user.partner_code, parents))
+    viewer = see(user.partner_code, parents)
+    chosen = Language(user.language) if user.language in _LANGUAGE_CODES else None
+    return Principal(user.name, user.partner_code, user.role, viewer, chosen)
+
+
+_LANGUAGE_CODES = frozenset(x.value for x in Language)
 
 
 def by_token(conn: Connection, token: str) -> Principal | None:
@@ -87,6 +96,53 @@ def by_password(conn: Connection, name: str, secret: str) -> Principal | None:
     if user.password_hash and _password_ok(user.password_hash, secret):
         return principal(conn, user)
     return None
+
+
+SESSION_HOURS = 12
+"""How long a web session lasts: a watch shift. Then the page asks for the password again."""
+
+
+@functools.cache
+def _no_user_hash() -> str:
+    """A hash to verify when there is no user's, so that a wrong name takes as long as a
+    wrong password (made on first need: hashing costs start-up time of every command)."""
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
+def log_in(
+    conn: Connection, name: str, password: str, now: datetime, hours: float = SESSION_HOURS
+) -> tuple[Principal, str]:
+    """Check a person's password and start a web session: the principal and the session's
+    cookie value (shown to no one else; only its hash is stored).
+
+    Unauthorized, with the same message and about the same time, whether the name is unknown,
+    has no password (a partner node's account) or the password is wrong.
+    """
+    user = users.by_name(conn, name) if name else None
+    stored = user.password_hash if user is not None and user.role is not Role.PEER else None
+    if not _password_ok(stored or _no_user_hash(), password) or user is None or stored is None:
+        raise Unauthorized("wrong user name or password")
+    token = "tqs_" + secrets.token_urlsafe(32)
+    sessions.add_session(conn, token_hash(token), user.id, now, now + timedelta(hours=hours))
+    return principal(conn, user), token
+
+
+def by_session(conn: Connection, token: str, now: datetime) -> Principal | None:
+    """The principal of a web session that has not ended."""
+    user_id = sessions.session_user(conn, token_hash(token), now)
+    user = users.by_id(conn, user_id) if user_id is not None else None
+    return principal(conn, user) if user is not None else None
+
+
+def log_out(conn: Connection, token: str) -> bool:
+    """End a web session; False if it had already ended."""
+    return sessions.end_session(conn, token_hash(token))
+
+
+def choose_language(conn: Connection, name: str, chosen: Language) -> None:
+    """Remember the interface language a user chose."""
+    if not users.set_language(conn, name, chosen.value):
+        raise NotFound(f"no such user: {name}")
 
 
 def _token_hash_of(conn: Connection, user: users.User) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import sys
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
@@ -358,16 +359,30 @@ def demo(
     host: HostOption = None,
     port: PortOption = None,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Build the database only.")] = False,
+    password: Annotated[
+        str | None,
+        typer.Option(help="The demo people's password (default: a new random one, printed)."),
+    ] = None,
 ) -> None:
-    """Build a fresh demo database from the shipped UCDP events and serve it."""
+    """Build a fresh demo database from the shipped UCDP events and serve it.
+
+    Two demo people of the JCC can log in to the page: demo-watch (watch officer) and
+    demo-analyst (analyst), with the password printed at start.
+    """
     for suffix in ("", "-wal", "-shm"):
         Path(f"{file}{suffix}").unlink(missing_ok=True)
     settings = Settings(db=sqlite_url(file))
     settings = settings.model_copy(update={k: v for k, v in (("host", host), ("port", port)) if v})
     _init(settings, "jcc", "Joint Coordination Centre (demo)")
     _run_import(DEMO_EVENTS, "ucdp", False, settings.db, False)
-    token = _demo_people(settings)
-    err.print(f"demo analyst 'demo-analyst' (jcc); API token for /reports and /api: {token}")
+    password = password or secrets.token_urlsafe(12)
+    token = _demo_people(settings, password)
+    err.print(
+        f"log in as demo-watch or demo-analyst (jcc), password: {password}\n"
+        f"demo-analyst's API token for scripts (Authorization: Bearer): {token}",
+        markup=False,
+        highlight=False,
+    )
     if not no_serve:
         _serve(settings)
 
@@ -378,13 +393,14 @@ DEMO_PARTNERS = (
 )
 
 
-def _demo_people(settings: Settings) -> str:
-    """The demo's partners and one analyst; returns the analyst's token (demo only)."""
+def _demo_people(settings: Settings, password: str) -> str:
+    """The demo's partners, a watch officer and an analyst; returns the analyst's token."""
     engine = create_db_engine(settings.db)
     with writing(engine) as conn:
         for code, name in DEMO_PARTNERS:
             add_partner(conn, code, name, None, now())
-        _, token = create_user(conn, "demo-analyst", "jcc", Role.ANALYST, None, now())
+        create_user(conn, "demo-watch", "jcc", Role.WATCH, password, now())
+        _, token = create_user(conn, "demo-analyst", "jcc", Role.ANALYST, password, now())
     engine.dispose()
     return token
 

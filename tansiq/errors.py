@@ -5,6 +5,7 @@
     │   ├── ImportRejected (422)      an import file failed validation; nothing was stored
     │   └── BadSignature (422)        a tombstone no trusted partner signed; nothing changed
     ├── Unauthorized (401)            no or bad credentials
+    │   └── LoginRequired (303)       a page asked for without a session: go to the login page
     ├── Forbidden (403)               the caller may see it but not do this (role, read-only copy)
     ├── NotFound (404)                no such object, or one the caller may not see
     ├── PeerUnavailable (502)         a peer node did not answer, or answered nonsense
@@ -38,6 +39,15 @@ class InvalidInput(TansiqError):
 class Unauthorized(TansiqError):
     status = 401
     title = "Unauthorized"
+
+
+class LoginRequired(Unauthorized):
+    """A page was asked for without a session: the browser is sent to the login page, and
+    comes back to `path` afterwards."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__("log in to see this page")
+        self.path = path
 
 
 class Forbidden(TansiqError):

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
 from tansiq import __version__
-from tansiq.api import areas, health, incidents, node, problems, reports
+from tansiq.api import areas, health, incidents, node, problems, reports, session
 from tansiq.api.deps import state_now
 from tansiq.geo.locator import AreaLocator
 from tansiq.settings import Settings
@@ -59,7 +59,7 @@ def create_app(
     app.state.engine = engine or create_db_engine(settings.db)
     app.state.locator = locator or AreaLocator.from_shipped()
     problems.install(app)
-    for module in (health, node, incidents, areas, reports):
+    for module in (health, session, node, incidents, areas, reports):
         app.include_router(module.router)
     taxii.install(app)
     app.include_router(web_router())

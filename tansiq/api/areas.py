@@ -8,13 +8,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.engine import Connection
 
+from tansiq.api.auth import caller
 from tansiq.api.deps import read_conn
 from tansiq.domain.areas import AreaLevel
 from tansiq.geo.locator import AreaLocator
 from tansiq.geo.reference import feature_collection_json
 from tansiq.store.areas import list_areas
 
-router = APIRouter(tags=["areas"])
+router = APIRouter(tags=["areas"], dependencies=[Depends(caller)])
+"""Every route here needs a logged-in caller (tansiq.api.auth), like the page that uses them."""
 
 
 @router.get("/api/areas")
@@ -37,7 +39,7 @@ def layer(name: str) -> Response:
     return Response(
         feature_collection_json(name),
         media_type="application/geo+json",
-        headers={"Cache-Control": "public, max-age=86400"},
+        headers={"Cache-Control": "private, max-age=86400"},
     )
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Response
 from sqlalchemy.engine import Connection
 
+from tansiq.api.auth import caller
 from tansiq.api.deps import read_conn, settings
 from tansiq.domain.incidents import IncidentFilter
 from tansiq.errors import InvalidInput
@@ -16,7 +17,8 @@ from tansiq.settings import Settings
 from tansiq.store.areas import require_area
 from tansiq.store.incidents import count_incidents, find_incidents
 
-router = APIRouter(tags=["incidents"])
+router = APIRouter(tags=["incidents"], dependencies=[Depends(caller)])
+"""Every route here needs a logged-in caller (tansiq.api.auth), like the page that uses them."""
 
 Conn = Annotated[Connection, Depends(read_conn)]
 Config = Annotated[Settings, Depends(settings)]

@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
-from tansiq.errors import TansiqError
+from tansiq.errors import LoginRequired, TansiqError
 
 PROBLEM_JSON = "application/problem+json"
 CHALLENGE = 'Bearer realm="tansiq", Basic realm="tansiq"'
@@ -37,6 +38,13 @@ async def _tansiq_error(_request: Request, exc: Exception) -> JSONResponse:
     if exc.status == 401:
         response.headers["WWW-Authenticate"] = CHALLENGE
     return response
+
+
+async def _login_required(request: Request, exc: Exception) -> Response:
+    """A page asked for without a session: the login page, which comes back here after."""
+    assert isinstance(exc, LoginRequired)
+    root = str(request.scope.get("root_path", "")).rstrip("/")
+    return RedirectResponse(f"{root}/login?{urlencode({'next': exc.path})}", status_code=303)
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -65,6 +73,7 @@ async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
 def install(app: FastAPI) -> None:
     """Route every error of the app through problem+json."""
     app.add_exception_handler(TansiqError, _tansiq_error)
+    app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)

@@ -22,6 +22,7 @@ class User:
     partner_code: str
     role: Role
     password_hash: str | None
+    language: str | None = None
 
 
 def add_user(
@@ -55,10 +56,17 @@ def add_user(
 def _user(row: Any) -> User | None:
     if row is None:
         return None
-    return User(row[0], row[1], row[2], Role(row[3]), row[4])
+    return User(row[0], row[1], row[2], Role(row[3]), row[4], row[5])
 
 
-_FIELDS = (users.c.id, users.c.name, users.c.partner_code, users.c.role, users.c.password_hash)
+_FIELDS = (
+    users.c.id,
+    users.c.name,
+    users.c.partner_code,
+    users.c.role,
+    users.c.password_hash,
+    users.c.language,
+)
 
 
 def by_token_hash(conn: Connection, token_hash: str) -> User | None:
@@ -69,9 +77,19 @@ def by_name(conn: Connection, name: str) -> User | None:
     return _user(conn.execute(sa.select(*_FIELDS).where(users.c.name == name)).first())
 
 
+def by_id(conn: Connection, user_id: int) -> User | None:
+    return _user(conn.execute(sa.select(*_FIELDS).where(users.c.id == user_id)).first())
+
+
 def list_users(conn: Connection) -> list[User]:
     rows = conn.execute(sa.select(*_FIELDS).order_by(users.c.name))
-    return [User(r[0], r[1], r[2], Role(r[3]), r[4]) for r in rows]
+    return [User(r[0], r[1], r[2], Role(r[3]), r[4], r[5]) for r in rows]
+
+
+def set_language(conn: Connection, name: str, language: str) -> bool:
+    """Store a user's interface language; False if there is no such user."""
+    done = conn.execute(users.update().where(users.c.name == name).values(language=language))
+    return done.rowcount > 0
 
 
 def token_hash_of(conn: Connection, user_id: int) -> str | None:

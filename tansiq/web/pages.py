@@ -4,32 +4,47 @@
 Leaflet and Leaflet.markercluster from their xstatic packages. Every asset comes from the node:
 the Content-Security-Policy on each page forbids the browser from loading or connecting anywhere
 else, so an air-gapped node never waits on (or leaks to) an outside host.
+
+Every page but the login page needs a session (tansiq.api.auth.page_caller sends an anonymous
+browser to `/login`). Each is rendered in the viewer's language (tansiq.web.i18n): the one they
+chose, else the `tansiq_lang` cookie the login page's switch sets, else their browser's.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
+from urllib.parse import parse_qs
 
 import xstatic.pkg.leaflet
 import xstatic.pkg.leaflet_markercluster
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 from sqlalchemy.engine import Connection
 
 import tansiq
-from tansiq.api.auth import Caller
-from tansiq.api.deps import read_conn
+from tansiq import accounts
+from tansiq.accounts import Principal
+from tansiq.api import session
+from tansiq.api.auth import OptionalCaller, PageCaller, same_origin
+from tansiq.api.deps import read_conn, state_now
+from tansiq.domain.languages import NATIVE_NAMES, Language, from_accept_language, language
+from tansiq.errors import Forbidden, InvalidInput, Unauthorized
 from tansiq.sharing import records
 from tansiq.sharing.reads import record_read
+from tansiq.store.database import writing
+from tansiq.web import i18n
 
 WEB_DIR = Path(__file__).parent
 TEMPLATES_DIR = WEB_DIR / "templates"
 STATIC_DIR = WEB_DIR / "static"
 LEAFLET_DIR = Path(xstatic.pkg.leaflet.BASE_DIR)
 MARKERCLUSTER_DIR = Path(xstatic.pkg.leaflet_markercluster.BASE_DIR)
+LANGUAGE_COOKIE = "tansiq_lang"
+MAX_FORM_BYTES = 4096
 
 # 'self' only: no CDN, tile server or web font can load, and fetch() can reach only this node.
 # Inline styles stay allowed because Leaflet positions map panes with style attributes.
@@ -51,41 +66,167 @@ PAGE_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
 }
+
+
+def page_language(request: Request, who: Principal | None) -> Language:
+    if who is not None and who.language is not None:
+        return who.language
+    cookie = request.cookies.get(LANGUAGE_COOKIE, "")
+    if cookie in Language._value2member_map_:
+        return Language(cookie)
+    return from_accept_language(request.headers.get("accept-language"))
+
+
+def _root(request: Request) -> str:
+    return str(request.scope.get("root_path", "")).rstrip("/")
+
+
+class Renderer:
+    """Templates rendered in the viewer's language, with the page headers."""
+
+    def __init__(self) -> None:
+        self.templates = Jinja2Templates(directory=TEMPLATES_DIR)
+
+    def page(
+        self,
+        request: Request,
+        template: str,
+        who: Principal | None,
+        status_code: int = 200,
+        **context: Any,
+    ) -> HTMLResponse:
+        lang = page_language(request, who)
+        tr = i18n.translation(lang)
+        context.update(
+            root=_root(request),
+            version=tansiq.__version__,
+            who=who,
+            lang=lang.value,
+            dir=lang.direction,
+            locale=i18n.LOCALE_TAGS[lang],
+            languages=[(x.value, NATIVE_NAMES[x]) for x in Language],
+            _=tr.gettext,
+            ngettext=tr.ngettext,
+            strings_json=Markup(_script_safe(i18n.page_strings(lang))),
+            path=request.url.path,
+            role_label=i18n.role_label(lang, who.role.value) if who else "",
+        )
+        return self.templates.TemplateResponse(
+            request, template, context, status_code=status_code, headers=PAGE_HEADERS
+        )
+
+
+def _script_safe(data: bytes) -> str:
+    """JSON to embed in a <script type="application/json">: no "</" can close the element."""
+    return data.decode().replace("</", "<\\/")
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """A small urlencoded form (login, language): the first value of each field."""
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        raise InvalidInput("form too large")
+    try:
+        fields = parse_qs(body.decode(), keep_blank_values=True, max_num_fields=20)
+    except (UnicodeDecodeError, ValueError):
+        raise InvalidInput("not a form") from None
+    return {key: values[0] for key, values in fields.items()}
+
+
+def safe_next(target: str | None, root: str) -> str:
+    """Where to go after logging in: a path on this node only (never another site)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return root + "/"
+    return target
 
 
 def router() -> APIRouter:
     """The page routes: `GET /` is the map (the common operating picture)."""
-    templates = Jinja2Templates(directory=TEMPLATES_DIR)
+    render = Renderer()
     pages = APIRouter(include_in_schema=False)
 
     @pages.get("/", response_class=HTMLResponse)
-    def map_page(request: Request) -> HTMLResponse:
-        root = str(request.scope.get("root_path", "")).rstrip("/")
-        context = {"root": root, "version": tansiq.__version__}
-        return templates.TemplateResponse(request, "map.html", context, headers=PAGE_HEADERS)
+    def map_page(request: Request, who: PageCaller) -> HTMLResponse:
+        return render.page(request, "map.html", who)
 
     @pages.get("/reports", response_class=HTMLResponse)
     def reports_page(
         request: Request,
         conn: Annotated[Connection, Depends(read_conn)],
-        who: Caller,
+        who: PageCaller,
         q: Annotated[str | None, Query(max_length=200)] = None,
     ) -> HTMLResponse:
-        """The reports the caller may read, newest first (login: Bearer token or Basic)."""
+        """The reports the caller may read, newest first."""
         total, items = records.listing(conn, who.viewer, "report", q, limit=200)
-        context = {
-            "root": str(request.scope.get("root_path", "")).rstrip("/"),
-            "version": tansiq.__version__,
-            "user": who.name,
-            "partner": who.partner,
-            "role": who.role.value,
-            "q": q,
-            "items": items,
-            "total": total,
-        }
         record_read(request.app.state.engine, who, [i["id"] for i in items], "page")
-        return templates.TemplateResponse(request, "reports.html", context, headers=PAGE_HEADERS)
+        return render.page(request, "reports.html", who, q=q, items=items, total=total)
+
+    @pages.get("/login", response_class=HTMLResponse)
+    def login_page(
+        request: Request,
+        who: OptionalCaller,
+        next_: Annotated[str | None, Query(alias="next", max_length=2000)] = None,
+    ) -> Response:
+        if who is not None:
+            return RedirectResponse(safe_next(next_, _root(request)), status_code=303)
+        return render.page(request, "login.html", None, next=next_ or "", failed=False)
+
+    @pages.post("/login", response_class=HTMLResponse)
+    async def login_form(request: Request) -> Response:
+        form = await _form(request)
+        target = form.get("next", "")
+        try:
+            _, token = session.start_session(
+                request,
+                form.get("name", "")[:100],
+                form.get("password", "")[:1000],
+                state_now(request.app.state),
+            )
+        except Unauthorized:
+            return render.page(
+                request,
+                "login.html",
+                None,
+                status_code=401,
+                next=target,
+                failed=True,
+                name=form.get("name", "")[:100],
+            )
+        response = RedirectResponse(safe_next(target, _root(request)), status_code=303)
+        session.set_session_cookie(request, response, token)
+        return response
+
+    @pages.post("/logout")
+    def logout_form(request: Request) -> Response:
+        if not same_origin(request):
+            raise Forbidden("log out from this node's page")
+        response = RedirectResponse(_root(request) + "/login", status_code=303)
+        session.end_session(request, response, state_now(request.app.state))
+        return response
+
+    @pages.post("/language")
+    async def language_form(request: Request, who: OptionalCaller) -> Response:
+        """The language switch: remembered for the user, or in a cookie before login."""
+        if not same_origin(request):
+            raise Forbidden("choose the language on this node's page")
+        form = await _form(request)
+        chosen = language(form.get("language", ""))
+        if who is not None:
+            with writing(request.app.state.engine) as conn:
+                accounts.choose_language(conn, who.name, chosen)
+        response = RedirectResponse(safe_next(form.get("back"), _root(request)), status_code=303)
+        response.set_cookie(
+            LANGUAGE_COOKIE,
+            chosen.value,
+            max_age=365 * 24 * 3600,
+            path=_root(request) or "/",
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+        )
+        return response
 
     return pages
 

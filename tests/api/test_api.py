@@ -9,11 +9,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
+from tansiq import accounts
 from tansiq.api.app import create_app
+from tansiq.domain.reports import Role
 from tansiq.geo.locator import AreaLocator
 from tansiq.settings import Settings
 from tansiq.store.database import writing
 from tansiq.store.incidents import upsert_incidents
+from tansiq.store.partners import add_partner
 from tests.conftest import FROZEN_NOW
 from tests.factories import make_row
 
@@ -37,9 +40,12 @@ def client(engine: Engine, settings: Settings, locator: AreaLocator) -> Iterator
     ]
     with writing(engine) as conn:
         upsert_incidents(conn, "ucdp", rows, FROZEN_NOW)
+        add_partner(conn, "jcc", "Joint Coordination Centre", None, FROZEN_NOW)
+        _, token = accounts.create_user(conn, "watch", "jcc", Role.WATCH, None, FROZEN_NOW)
     with TestClient(
         create_app(settings, engine=engine, locator=locator), raise_server_exceptions=False
     ) as c:
+        c.headers["Authorization"] = f"Bearer {token}"
         yield c
 
 

@@ -19,7 +19,10 @@ def test_demo_builds_a_fresh_node_and_serves_the_map(tmp_path: Path) -> None:
     demo_db.write_bytes(b"a stale file the demo must replace")
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tansiq", "demo", "--file", str(demo_db), "--port", str(port)],
+        [
+            *(sys.executable, "-m", "tansiq", "demo", "--file", str(demo_db)),
+            *("--port", str(port), "--password", PASSWORD),
+        ],
         cwd=REPO,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -28,15 +31,24 @@ def test_demo_builds_a_fresh_node_and_serves_the_map(tmp_path: Path) -> None:
     try:
         wait_until_healthy(url, proc, seconds=120)
         health = httpx.get(f"{url}/api/health", trust_env=False).json()
-        page = httpx.get(f"{url}/", trust_env=False)
-        disputed = httpx.get(
-            f"{url}/api/incidents.geojson", params={"disputed": "true", "limit": 1}, trust_env=False
-        ).json()
+        with httpx.Client(base_url=url, trust_env=False) as browser:
+            anonymous = browser.get("/")
+            login = {"name": "demo-watch", "password": PASSWORD}
+            assert browser.post("/api/session", json=login).status_code == 200
+            page = browser.get("/")
+            disputed = browser.get(
+                "/api/incidents.geojson", params={"disputed": "true", "limit": 1}
+            ).json()
     finally:
         proc.terminate()
         _, stderr = proc.communicate(timeout=20)
     assert health["incidents"] == 7_219
+    assert anonymous.status_code == 303
     assert page.status_code == 200
     assert "text/html" in page.headers["content-type"]
     assert 0 < disputed["total"] < 7_219
     assert f"http://127.0.0.1:{port}/" in stderr.decode()
+    assert f"password: {PASSWORD}" in stderr.decode()
+
+
+PASSWORD = "the demo's password"

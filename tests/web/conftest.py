@@ -5,9 +5,11 @@ The server is a separate process on a free loopback port, exactly as `scripts/de
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -17,22 +19,57 @@ from tests.conftest import REPO, SHIPPED_UCDP
 from tests.servers import free_port, wait_until_healthy
 
 
-def _tansiq(*args: str) -> None:
-    subprocess.run(
+def _tansiq(*args: str) -> str:
+    done = subprocess.run(
         [sys.executable, "-m", "tansiq", *args],
         check=True,
         cwd=REPO,
         capture_output=True,
+        text=True,
         timeout=300,
     )
+    return done.stdout
+
+
+@dataclass(frozen=True)
+class LiveUser:
+    """A person on the live node: logs in to the page with the password, scripts use the token."""
+
+    name: str
+    password: str
+    token: str
+
+
+LIVE_PASSWORD = "a password for the browser tests"
+LIVE_USERS: dict[str, LiveUser] = {}
+"""Filled by `live_server`: the JCC node's watch officer and analyst."""
 
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The base URL of a real `tansiq serve` process over the shipped demo data."""
+    """The base URL of a real `tansiq serve` process over the shipped demo data, a JCC node
+    with a watch officer (`watch`) and an analyst (`analyst`) who have passwords."""
     db = sqlite_url(Path(tmp_path_factory.mktemp("node")) / "node.db")
-    _tansiq("init", "--db", db)
+    _tansiq("init", "--partner", "jcc", "--partner-name", "Joint Coordination Centre", "--db", db)
     _tansiq("import", "ucdp", str(SHIPPED_UCDP), "--db", db)
+    for code, name in (("joc", "Joint Operations Command"), ("krg", "Kurdistan Region")):
+        _tansiq("partners", "add", code, "--name", name, "--db", db)
+    for name in ("watch", "analyst"):
+        added = _tansiq(
+            "users",
+            "add",
+            name,
+            "--partner",
+            "jcc",
+            "--role",
+            name,
+            "--password",
+            LIVE_PASSWORD,
+            "--json",
+            "--db",
+            db,
+        )
+        LIVE_USERS[name] = LiveUser(name, LIVE_PASSWORD, json.loads(added)["token"])
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "tansiq", "serve", "--db", db, "--port", str(port)],

@@ -5,15 +5,24 @@ from __future__ import annotations
 import asyncio
 import re
 from html.parser import HTMLParser
-from typing import ClassVar
+from pathlib import Path
+from typing import Any, ClassVar
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
-from tansiq.web import mount_static, router
+from tansiq import accounts
+from tansiq.api.app import create_app
+from tansiq.api.auth import SESSION_COOKIE
+from tansiq.domain.reports import Role
+from tansiq.settings import Settings, sqlite_url
+from tansiq.store import migrate
+from tansiq.store.database import create_db_engine, writing
+from tansiq.store.partners import add_partner
 from tansiq.web.pages import STATIC_DIR
+from tests.conftest import FROZEN_NOW
 
 OWN_ASSETS = tuple(
     f"/static/{p.name}" for p in sorted(STATIC_DIR.iterdir()) if p.suffix in (".js", ".css")
@@ -67,15 +76,19 @@ def is_on_node(url: str) -> bool:
     return not parts.scheme and not parts.netloc
 
 
-def make_app() -> FastAPI:
-    app = FastAPI()
-    app.include_router(router())
-    mount_static(app)
-    return app
+def make_app(db: Path) -> FastAPI:
+    """A node with one user who has a password; the validator thread is not needed here."""
+    settings = Settings(db=sqlite_url(db))
+    engine = create_db_engine(settings.db)
+    migrate.upgrade(engine)
+    with writing(engine) as conn:
+        add_partner(conn, "jcc", "Joint Coordination Centre", None, FROZEN_NOW)
+        accounts.create_user(conn, "watch", "jcc", Role.WATCH, PASSWORD, FROZEN_NOW)
+    return create_app(settings, engine, background_validation=False)
 
 
 class Client:
-    """Requests to an app in-process, through httpx's ASGI transport.
+    """Requests to an app in-process, through httpx's ASGI transport, logged in as `watch`.
 
     (Starlette's TestClient now warns that it wants `httpx2`; the ASGI transport needs nothing
     beyond httpx.)
@@ -83,18 +96,30 @@ class Client:
 
     def __init__(self, app: FastAPI, root_path: str = "") -> None:
         self.transport = httpx.ASGITransport(app=app, root_path=root_path)
+        self.cookies = httpx.Cookies()
+        login = {"name": "watch", "password": PASSWORD}
+        answer = asyncio.run(self._send("POST", "/api/session", json=login))
+        assert answer.status_code == 200, answer.text
+        # By name only: behind a path prefix the cookie's path is the prefix, which these
+        # requests (paths below the prefix, as the app sees them) do not carry.
+        self.cookies = httpx.Cookies({SESSION_COOKIE: answer.cookies[SESSION_COOKIE]})
 
     def get(self, path: str) -> httpx.Response:
-        return asyncio.run(self._get(path))
+        return asyncio.run(self._send("GET", path))
 
-    async def _get(self, path: str) -> httpx.Response:
-        async with httpx.AsyncClient(transport=self.transport, base_url="http://node") as client:
-            return await client.get(path)
+    async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        async with httpx.AsyncClient(
+            transport=self.transport, base_url="http://node", cookies=self.cookies
+        ) as client:
+            return await client.request(method, path, **kwargs)
 
 
-@pytest.fixture
-def client() -> Client:
-    return Client(make_app())
+PASSWORD = "a password for the page tests"
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Client:
+    return Client(make_app(tmp_path_factory.mktemp("node") / "node.db"))
 
 
 def test_map_page_is_html(client: Client) -> None:
@@ -125,7 +150,7 @@ def test_map_page_loads_only_assets_served_by_the_node(client: Client) -> None:
         assert client.get(url).status_code == 200, url
 
 
-@pytest.mark.parametrize("path", ["/", *OWN_ASSETS])
+@pytest.mark.parametrize("path", ["/", "/login", "/reports", *OWN_ASSETS])
 def test_own_page_and_assets_name_no_outside_url(client: Client, path: str) -> None:
     text = client.get(path).text
 
@@ -179,8 +204,8 @@ def test_unknown_static_file_is_not_found(client: Client) -> None:
     assert client.get("/static/vendor/leaflet/no-such-file.js").status_code == 404
 
 
-def test_page_behind_a_path_prefix_points_at_its_own_prefix() -> None:
-    client = Client(make_app(), root_path="/node")
+def test_page_behind_a_path_prefix_points_at_its_own_prefix(tmp_path: Path) -> None:
+    client = Client(make_app(tmp_path / "node.db"), root_path="/node")
 
     html = client.get("/").text
 

@@ -4,7 +4,7 @@
 
 import { isYes } from './api.js';
 import { cssColour, h } from './dom.js';
-import { STRINGS, t } from './strings.js';
+import { STRINGS, areaName, t } from './strings.js';
 
 /** Map panes, bottom to top, so that layers stack the same whichever loads first. */
 export const PANES = [
@@ -120,7 +120,7 @@ export function buildLayer(name, geojson, hooks) {
     style: () => base,
     onEachFeature(feature, layer) {
       const props = feature.properties || {};
-      if (LABELLED[name]) layer.bindTooltip(label(props.name_en, LABELLED[name]));
+      if (LABELLED[name]) layer.bindTooltip(label(areaName(props), LABELLED[name]));
       if (!clickable) return;
       layer.bindPopup(() => areaPopup(props, hooks), { maxWidth: 280 });
       layer.on('mouseover', () => layer.setStyle(hover));

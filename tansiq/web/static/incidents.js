@@ -3,7 +3,7 @@
 
 import { isYes } from './api.js';
 import { cssColour, h } from './dom.js';
-import { t } from './strings.js';
+import { formatDate, formatNumber, t } from './strings.js';
 
 /** The four kinds the map colours by, in legend order; each is also a CSS class `kind-*`. */
 export const KINDS = ['state', 'nonstate', 'onesided', 'other'];
@@ -25,9 +25,9 @@ export function markerDiameter(fatalities) {
 
 function dateText(props) {
   if (props.date_end && props.date_end !== props.date) {
-    return t('popup.dateRange', { from: props.date, to: props.date_end });
+    return t('popup.dateRange', { from: formatDate(props.date), to: formatDate(props.date_end) });
   }
-  return props.date || t('popup.unknown');
+  return props.date ? formatDate(props.date) : t('popup.unknown');
 }
 
 function actorsText(props) {
@@ -53,7 +53,7 @@ function incidentPopup(props) {
     ['date', dateText(props)],
     ['type', typeText || t('popup.unknown')],
     ['actors', actorsText(props)],
-    ['fatalities', props.fatalities == null ? t('popup.unknown') : String(props.fatalities)],
+    ['fatalities', props.fatalities == null ? t('popup.unknown') : formatNumber(props.fatalities)],
     ['place', props.place || t('popup.unknown')],
     ['headline', props.headline || t('popup.none')],
     ['source', [props.source, props.source_id].filter(Boolean).join(' ')],
@@ -106,8 +106,10 @@ function clusterIcon(cluster, colours) {
   const size = count < 10 ? 30 : count < 100 ? 36 : count < 1000 ? 42 : 48;
   const ring = h('div', {
     className: 'cluster-ring',
-    attrs: { title: t('cluster', { count, fatalities }) },
-  }, h('span', { className: 'cluster-count' }, String(count)));
+    attrs: {
+      title: t('cluster', { count: formatNumber(count), fatalities: formatNumber(fatalities) }),
+    },
+  }, h('span', { className: 'cluster-count' }, formatNumber(count)));
   ring.style.background = `conic-gradient(${stops.join(', ')})`;
   return L.divIcon({ html: ring, className: 'cluster', iconSize: [size, size] });
 }

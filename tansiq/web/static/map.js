@@ -8,7 +8,9 @@ import { ApiError, getJson, isYes } from './api.js';
 import { PANES, buildLayer, style } from './areas.js';
 import { fillTemplate, h } from './dom.js';
 import { KINDS, createIncidentLayer, incidentMarker, markerDiameter } from './incidents.js';
-import { LANG, STRINGS, plural, t, translatePage } from './strings.js';
+import {
+  LOCALE, RTL, STRINGS, areaName, formatNumber, plural, t, translatePage,
+} from './strings.js';
 
 const IRAQ_BOUNDS = [[29.06, 38.79], [37.38, 48.57]];
 const SUBDISTRICT_MIN_ZOOM = 9;
@@ -65,7 +67,13 @@ function reportFailure(source, error, describe) {
 
 // ---- the map -----------------------------------------------------------------------------
 
+// Controls mirror in Arabic and Kurdish: what sits on the start side in English (zoom, home,
+// scale) sits on the right there, the layer switch on the left.
+const START = RTL ? 'right' : 'left';
+const END = RTL ? 'left' : 'right';
+
 const map = L.map('map', {
+  zoomControl: false,
   zoomSnap: 0.25,
   zoomDelta: 0.5,
   minZoom: 4,
@@ -77,11 +85,17 @@ PANES.forEach(([name, zIndex]) => {
   map.createPane(name).style.zIndex = String(zIndex);
 });
 map.getPane('labels').style.pointerEvents = 'none';
+map.attributionControl.setPosition('bottom' + END);
 map.attributionControl.setPrefix(t('attribution.prefix'));
 ['cod', 'ucdp', 'naturalEarth'].forEach((key) => {
   map.attributionControl.addAttribution(t('attribution.' + key));
 });
-L.control.scale({ imperial: false, position: 'bottomleft' }).addTo(map);
+L.control.zoom({
+  position: 'top' + START,
+  zoomInTitle: t('zoomIn'),
+  zoomOutTitle: t('zoomOut'),
+}).addTo(map);
+L.control.scale({ imperial: false, position: 'bottom' + START }).addTo(map);
 
 // The current view, written on the map element for tests and anyone inspecting the page.
 map.on('moveend', () => {
@@ -103,7 +117,7 @@ function fitIraq() {
 fitIraq();
 
 const HomeControl = L.Control.extend({
-  options: { position: 'topleft' },
+  options: { position: 'top' + START },
   onAdd() {
     const button = h('a', {
       className: 'home-button',
@@ -119,7 +133,7 @@ const HomeControl = L.Control.extend({
 });
 new HomeControl().addTo(map);
 
-const layerControl = L.control.layers(null, null, { collapsed: false, position: 'topright' });
+const layerControl = L.control.layers(null, null, { collapsed: false, position: 'top' + END });
 layerControl.addTo(map);
 
 const incidentLayer = createIncidentLayer().addTo(map);
@@ -217,16 +231,16 @@ function showCount(collection) {
   const total = Number(collection.total ?? returned);
   const totalElement = h('strong', {
     attrs: { 'data-testid': 'incident-total', 'data-value': String(total) },
-  }, String(total));
+  }, formatNumber(total));
   if (returned < total) {
     fillTemplate(countElement, t('countCapped'), {
-      returned: h('strong', null, String(returned)),
+      returned: h('strong', null, formatNumber(returned)),
       total: totalElement,
     });
-    noteElement.textContent = t('countCappedNote', { returned });
+    noteElement.textContent = t('countCappedNote', { returned: formatNumber(returned) });
   } else {
     fillTemplate(countElement, plural('count', total), { total: totalElement });
-    const time = new Date().toLocaleTimeString(LANG,
+    const time = new Date().toLocaleTimeString(LOCALE,
       { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
     noteElement.textContent = t('loadedAt', { time });
   }
@@ -318,7 +332,7 @@ form.addEventListener('reset', () => {
 });
 
 function areaOptionText(area) {
-  const name = area.name_en || area.pcode;
+  const name = areaName(area);
   if (Number(area.level) === 1) return t('areaGovernorate', { name });
   return isYes(area.disputed) ? t('areaDisputed', { name }) : name;
 }
@@ -350,7 +364,7 @@ function ensureAreaOption(area) {
 }
 
 function byName(a, b) {
-  return String(a.name_en).localeCompare(String(b.name_en), LANG);
+  return areaName(a).localeCompare(areaName(b), LOCALE);
 }
 
 /** Fill the area filter: each governorate, then its districts, disputed ones marked. */
@@ -363,12 +377,12 @@ async function loadAreas() {
     const chosen = areaSelect.value;
     const others = Array.from(areaSelect.querySelectorAll('optgroup[data-group="other"] option'));
     const groups = governorates.slice().sort(byName).map((governorate) => h('optgroup',
-      { attrs: { label: governorate.name_en || governorate.pcode } },
+      { attrs: { label: areaName(governorate) } },
       areaOption(governorate),
       ...districts.filter((d) => d.parent_pcode === governorate.pcode).sort(byName)
         .map(areaOption)));
     areaSelect.replaceChildren(areaSelect.options[0], ...groups);
-    [...governorates, ...districts].forEach((a) => areaNames.set(a.pcode, a.name_en));
+    [...governorates, ...districts].forEach((a) => areaNames.set(a.pcode, areaName(a)));
     others.filter((o) => !areaNames.has(o.value))
       .forEach((o) => ensureAreaOption({ pcode: o.value, name_en: o.textContent }));
     areaSelect.value = chosen;
