@@ -223,6 +223,11 @@ def _refine(grid: _Grid, segments: _Segments) -> _Grid:
     return _Grid.of(layout, np.concatenate(cells), np.concatenate(edges))
 
 
+FAR_M = 3_000_000.0
+"""Beyond this many metres from the projection's centre (in Iraq), distances are geodesic."""
+_GEOD = pyproj.Geod(ellps="WGS84")
+
+
 class OutlineIndex:
     """Distance from points to the outline of a polygon, and which edge of it is nearest.
 
@@ -242,6 +247,11 @@ class OutlineIndex:
         for _ in range(_REFINEMENTS):
             grid = _refine(grid, self._segments)
         self._grid = grid
+        start_lon, start_lat = self._to_degrees.transform(
+            self._segments.start_x, self._segments.start_y
+        )
+        self._start_lon = np.asarray(start_lon, dtype=np.float64)
+        self._start_lat = np.asarray(start_lat, dtype=np.float64)
 
     def edge_midpoints(self) -> tuple[FloatArray, FloatArray]:
         """Lon and lat of the middle of each edge."""
@@ -259,15 +269,20 @@ class OutlineIndex:
         Ties (a point nearest to a vertex shared by two edges) go to one of them, always the
         same one for the same input.
         """
-        x, y = self._metres(np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64))
-        cell = self._grid.layout.cell_of(x, y)
+        lon, lat = np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
+        x, y = self._metres(lon, lat)
         distance = np.empty(len(x))
         edge = np.empty(len(x), dtype=np.intp)
+        far = ~(np.abs(x) < FAR_M) | ~(np.abs(y) < FAR_M)
+        for point in np.flatnonzero(far):
+            distance[point], edge[point] = self._nearest_far(lon[point], lat[point])
+        x[far], y[far] = 0.0, 0.0  # done: keep them out of the grid and the tree
+        cell = np.where(far, -2, self._grid.layout.cell_of(x, y))
         on_grid = np.flatnonzero(cell >= 0)
         for start in range(0, len(on_grid), _CHUNK):
             chunk = on_grid[start : start + _CHUNK]
             distance[chunk], edge[chunk] = self._nearest_on_grid(x[chunk], y[chunk], cell[chunk])
-        off_grid = np.flatnonzero(cell < 0)
+        off_grid = np.flatnonzero(cell == -1)
         if len(off_grid):
             distance[off_grid], edge[off_grid] = self._nearest_by_tree(x[off_grid], y[off_grid])
         return distance, edge
@@ -277,6 +292,17 @@ class OutlineIndex:
     ) -> tuple[FloatArray, IndexArray]:
         """Exact nearest edge: brute force over the candidates of each point's cell, in numpy."""
         return _Pairs.of(self._grid, self._segments, x, y, cell).nearest()
+
+    def _nearest_far(self, lon: float, lat: float) -> tuple[float, int]:
+        """A point thousands of kilometres away, where the Lambert projection stretches without
+        bound (the South Pole maps to infinity): the geodesic distance to the nearest vertex,
+        which differs from the distance to the nearest edge by less than an edge's length."""
+        many = len(self._start_lon)
+        _, _, metres = _GEOD.inv(
+            np.full(many, lon), np.full(many, lat), self._start_lon, self._start_lat
+        )
+        nearest = int(np.argmin(metres))
+        return float(metres[nearest]), nearest
 
     def _nearest_by_tree(self, x: FloatArray, y: FloatArray) -> tuple[FloatArray, IndexArray]:
         """GEOS nearest-neighbour search: exact, but about 3 µs a point, so only off the grid."""

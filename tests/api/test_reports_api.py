@@ -184,3 +184,12 @@ def test_a_nul_in_the_text_is_stored_and_searchable_on_both_backends(
     assert (record["title"], record["text"]) == ("Cell near Kirkuk", "moved\x00 at dawn")
     found = client.get("/api/reports", params={"q": "at dawn"}, headers=_as(people, "joc-analyst"))
     assert [r["id"] for r in found.json()["items"]] == [report]
+
+
+def test_a_place_at_the_south_pole_is_stored_not_a_server_error(
+    client: TestClient, people: dict[str, Account]
+) -> None:
+    """Found by schemathesis: the locator's projection sent the pole to infinity (a 500)."""
+    report = _add(client, people, title="Far away", places=[{"lat": -90.0, "lon": 0.0}])
+    shown = client.get(f"/api/objects/{report}", headers=_as(people, "joc-analyst"))
+    assert shown.status_code == 200

@@ -19,7 +19,7 @@ from tansiq.domain.areas import Area, AreaLevel
 from tansiq.errors import InvalidInput
 from tansiq.geo import reference
 from tansiq.geo.locator import AreaLocator
-from tansiq.geo.outline import IRAQ_LCC
+from tansiq.geo.outline import FAR_M, IRAQ_LCC
 
 GEOD = Geod(ellps="WGS84")
 JOIN_FILE = Path(__file__).parent / "data" / "ucdp_ged_irq_cod2019_join.csv"
@@ -132,6 +132,9 @@ def test_locate_many_agrees_with_brute_force(locator: AreaLocator) -> None:
             assert (index, outside_km) == (covering[0], 0.0)
             continue
         point = Point(*to_metres.transform(lon, lat))
+        if max(abs(point.x), abs(point.y)) >= FAR_M:  # measured on the ellipsoid instead
+            assert outside_km * 1000 == pytest.approx(_geodesic_to_outline(lat, lon), rel=1e-3)
+            continue
         assert outside_km * 1000 == pytest.approx(border.distance(point), abs=0.01)
         distances = shapely.distance(polygons_m, point)
         assert distances[index] <= distances.min() + 0.01  # the nearest sub-district
@@ -252,3 +255,24 @@ def test_a_million_points_take_well_under_five_seconds(locator: AreaLocator) -> 
     elapsed = time.perf_counter() - started
     assert (located.subdistrict_index >= 0).all()
     assert elapsed < 5.0, f"{elapsed:.2f} s"
+
+
+@pytest.mark.parametrize(("lat", "lon"), [(-90.0, 0.0), (-90.0, 44.0), (90.0, 0.0), (0.0, 180.0)])
+def test_points_across_the_globe_get_their_geodesic_distance(
+    locator: AreaLocator, lat: float, lon: float
+) -> None:
+    """The Lambert projection sends the South Pole to infinity (schemathesis found a 500 there):
+    far points are measured on the ellipsoid instead, to the outline's nearest vertex."""
+    placed = locator.locate(lat, lon)
+
+    assert placed.outside_km * 1000 == pytest.approx(_geodesic_to_outline(lat, lon), rel=1e-3)
+    assert placed.adm3_pcode.startswith("IQ")
+
+
+def _geodesic_to_outline(lat: float, lon: float) -> float:
+    """Metres on the ellipsoid from a point to the nearest vertex of Iraq's outline."""
+    outline = shapely.get_coordinates(reference.iraq_outline().boundary)
+    _, _, metres = Geod(ellps="WGS84").inv(
+        np.full(len(outline), lon), np.full(len(outline), lat), outline[:, 0], outline[:, 1]
+    )
+    return float(metres.min())
