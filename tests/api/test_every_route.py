@@ -1,0 +1,307 @@
+"""Every route of a node, walked: who gets what.
+
+- anonymous: 401 (a TAXII error body on TAXII, problem+json elsewhere) or, for a page, the
+  login page; only the routes in PUBLIC answer without credentials;
+- a user of a partner an object is not released to: 404 for the object (the same as for an
+  object that does not exist) and lists, pages and bundles without it;
+- its owner, and a partner it is released to: the object.
+
+The table names every route the app has: a new route fails `test_every_route_is_classified`
+until someone decides who may call it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from starlette.routing import Mount
+
+from tansiq.api.app import create_app
+from tansiq.geo.locator import AreaLocator
+from tansiq.settings import Settings
+from tansiq.sharing.taxii.collections import collection_id
+from tests.nodes import Account, setup_node
+
+PUBLIC = {
+    ("GET", "/api/health"),
+    ("GET", "/api/node"),  # the node's partner and public signing key, for peers to pin
+    ("POST", "/api/session"),  # logging in
+    ("DELETE", "/api/session"),  # logging out (a no-op without a session)
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("POST", "/logout"),
+    ("POST", "/language"),  # the switch on the login page
+    ("GET", "/docs"),
+    ("GET", "/docs/oauth2-redirect"),
+    ("GET", "/redoc"),
+    ("GET", "/openapi.json"),
+}
+PAGES = {("GET", "/"), ("GET", "/reports")}
+
+SECRET_TITLE = "JOC only: cell seen near Makhmour"
+SHARED_TITLE = "For KRG: cell seen near Kirkuk"
+
+
+def _routes(app: FastAPI) -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+    for route in app.routes:
+        inner = getattr(route, "original_router", None)
+        for r in inner.routes if inner is not None else [route]:
+            if isinstance(r, Mount):
+                continue
+            for method in getattr(r, "methods", None) or ():
+                if method not in ("HEAD", "OPTIONS"):
+                    found.add((method, r.path))
+    return found
+
+
+@pytest.fixture
+def node(
+    engine: Engine, settings: Settings, locator: AreaLocator
+) -> Iterator[tuple[TestClient, dict[str, Account], dict[str, str]]]:
+    people = setup_node(engine)
+    app = create_app(settings, engine, locator, background_validation=False)
+    with TestClient(app, raise_server_exceptions=False, follow_redirects=False) as client:
+        ids = {
+            "secret": _add(client, people, SECRET_TITLE, []),
+            "shared": _add(client, people, SHARED_TITLE, ["krg"]),
+        }
+        yield client, people, ids
+
+
+def _as(account: Account) -> dict[str, str]:
+    return {"Authorization": f"Bearer {account.token}"}
+
+
+def _add(client: TestClient, people: dict[str, Account], title: str, to: list[str]) -> str:
+    body = {"title": title, "text": "two vehicles", "tlp": "amber", "releasable_to": to}
+    answer = client.post("/api/reports", json=body, headers=_as(people["joc-analyst"]))
+    assert answer.status_code == 201, answer.text
+    return str(answer.json()["id"])
+
+
+INTEL = collection_id("intel")
+FILL = {"{name}": "adm1", "{cid}": INTEL, "{sid}": "0" * 8, "{rest:path}": "nothing-here"}
+
+
+def _path(template: str, stix_id: str) -> str:
+    path = template.replace("{stix_id}", stix_id).replace("{oid}", stix_id)
+    for key, value in FILL.items():
+        path = path.replace(key, value)
+    return path
+
+
+def _call(client: TestClient, method: str, path: str, **kwargs: Any) -> Any:
+    return client.request(method, path, **kwargs)
+
+
+def test_every_route_is_classified(node: Any) -> None:
+    client, _, _ = node
+    routes = _routes(client.app)
+    walked = PUBLIC | PAGES | set(PROTECTED)
+    assert routes - walked == set(), "classify the new routes in this test"
+    assert walked - routes == set(), "routes this test names that the app no longer has"
+
+
+PROTECTED: dict[tuple[str, str], dict[str, Any]] = {
+    ("GET", "/api/session"): {},
+    ("PUT", "/api/session/language"): {"json": {"language": "ar"}},
+    ("GET", "/api/incidents.geojson"): {},
+    ("GET", "/api/incidents"): {},
+    ("GET", "/api/areas"): {},
+    ("GET", "/api/layers/{name}"): {},
+    ("GET", "/api/locate"): {"params": {"lat": 35.4, "lon": 44.4}},
+    ("GET", "/api/reports"): {},
+    ("GET", "/api/objects/{stix_id}"): {},
+    ("POST", "/api/reports"): {"json": {"title": "x", "tlp": "amber"}},
+    ("POST", "/api/cells"): {"json": {"name": "x", "tlp": "amber"}},
+    ("POST", "/api/comments"): {"json": {"kind": "note", "on": "{stix_id}", "text": "x"}},
+    ("PATCH", "/api/reports/{stix_id}"): {"json": {"title": "changed"}},
+    ("POST", "/api/objects/{stix_id}/marking"): {"json": {"tlp": "amber"}},
+    ("POST", "/api/objects/{stix_id}/withdraw"): {},
+    ("GET", "/api/stix/bundle"): {},
+    **{
+        (method, path + end): {}
+        for method, path in (
+            ("GET", "/taxii2"),
+            ("GET", "/taxii2/exchange"),
+            ("GET", "/taxii2/exchange/status/{sid}"),
+            ("GET", "/taxii2/exchange/collections"),
+            ("GET", "/taxii2/exchange/collections/{cid}"),
+            ("GET", "/taxii2/exchange/collections/{cid}/objects"),
+            ("POST", "/taxii2/exchange/collections/{cid}/objects"),
+            ("GET", "/taxii2/exchange/collections/{cid}/manifest"),
+            ("GET", "/taxii2/exchange/collections/{cid}/objects/{oid}"),
+            ("DELETE", "/taxii2/exchange/collections/{cid}/objects/{oid}"),
+            ("GET", "/taxii2/exchange/collections/{cid}/objects/{oid}/versions"),
+        )
+        for end in ("", "/")
+    },
+    **{(m, "/taxii2/{rest:path}"): {} for m in ("GET", "POST", "PUT", "PATCH", "DELETE")},
+}
+
+
+def _with_id(kwargs: dict[str, Any], stix_id: str) -> dict[str, Any]:
+    json = kwargs.get("json")
+    if isinstance(json, dict):
+        json = {k: (stix_id if v == "{stix_id}" else v) for k, v in json.items()}
+        return {**kwargs, "json": json}
+    return kwargs
+
+
+@pytest.mark.parametrize(("method", "template"), sorted(PROTECTED))
+def test_anonymous_callers_get_401(node: Any, method: str, template: str) -> None:
+    client, _, ids = node
+    kwargs = _with_id(PROTECTED[(method, template)], ids["secret"])
+
+    answer = _call(client, method, _path(template, ids["secret"]), **kwargs)
+
+    assert answer.status_code == 401, answer.text
+    media = answer.headers["content-type"]
+    if template.startswith("/taxii2"):
+        assert media.startswith("application/taxii+json")
+        assert answer.json()["http_status"] == "401"
+    else:
+        assert media == "application/problem+json"
+    assert ids["secret"] not in answer.text
+
+
+@pytest.mark.parametrize(("method", "template"), sorted(PAGES))
+def test_anonymous_browsers_are_sent_to_log_in(node: Any, method: str, template: str) -> None:
+    client, _, _ = node
+
+    answer = _call(client, method, template)
+
+    assert answer.status_code == 303
+    assert answer.headers["location"].startswith("/login?next=")
+
+
+@pytest.mark.parametrize(("method", "template"), sorted(PUBLIC))
+def test_public_routes_answer_without_credentials(node: Any, method: str, template: str) -> None:
+    client, _, ids = node
+
+    answer = _call(client, method, template)
+
+    assert answer.status_code < 500
+    assert answer.status_code != 401 or template in ("/api/session", "/login")
+    assert ids["secret"] not in answer.text
+
+
+OBJECT_ROUTES = [
+    ("GET", "/api/objects/{stix_id}"),
+    ("PATCH", "/api/reports/{stix_id}"),
+    ("POST", "/api/objects/{stix_id}/marking"),
+    ("POST", "/api/objects/{stix_id}/withdraw"),
+    ("POST", "/api/comments"),
+]
+
+
+@pytest.mark.parametrize(("method", "template"), OBJECT_ROUTES)
+@pytest.mark.parametrize("outsider", ["krg-analyst", "asayish-analyst", "jcc-analyst"])
+def test_an_object_not_released_to_a_partner_is_not_found_for_its_people(
+    node: Any, method: str, template: str, outsider: str
+) -> None:
+    client, people, ids = node
+    kwargs = _with_id(PROTECTED[(method, template)], ids["secret"])
+    path = _path(template, ids["secret"])
+
+    answer = _call(client, method, path, headers=_as(people[outsider]), **kwargs)
+
+    assert answer.status_code == 404, answer.text
+    missing = _call(
+        client,
+        method,
+        _path(template, NO_SUCH_ID),
+        headers=_as(people[outsider]),
+        **_with_id(PROTECTED[(method, template)], NO_SUCH_ID),
+    )
+    assert missing.status_code == 404
+    # The same answer as for an object that does not exist: nothing says it does.
+    assert answer.json()["detail"].replace(ids["secret"], "ID") == missing.json()["detail"].replace(
+        NO_SUCH_ID, "ID"
+    )
+
+
+NO_SUCH_ID = "report--00000000-0000-4000-8000-000000000000"
+
+
+LISTS = [("/api/reports", {}), ("/api/stix/bundle", {}), ("/reports", {})]
+
+
+@pytest.mark.parametrize(("path", "params"), LISTS)
+def test_lists_show_an_object_to_its_owner_and_its_audience_only(
+    node: Any, path: str, params: dict[str, Any]
+) -> None:
+    client, people, ids = node
+
+    def seen(user: str) -> set[str]:
+        answer = client.get(path, params=params, headers=_as(people[user]))
+        assert answer.status_code == 200, answer.text
+        return {
+            key
+            for key in ("secret", "shared")
+            if ids[key] in answer.text
+            or (
+                path == "/reports"
+                and {"secret": SECRET_TITLE, "shared": SHARED_TITLE}[key] in answer.text
+            )
+        }
+
+    assert seen("joc-analyst") == {"secret", "shared"}
+    assert seen("joc-watch") == {"secret", "shared"}
+    assert seen("krg-analyst") == {"shared"}
+    assert seen("asayish-analyst") == {"shared"}  # a part of krg
+    assert seen("jcc-analyst") == set()
+
+
+def test_the_owner_and_the_audience_get_the_object(node: Any) -> None:
+    client, people, ids = node
+
+    def status(user: str, key: str) -> int:
+        path = f"/api/objects/{ids[key]}"
+        return int(client.get(path, headers=_as(people[user])).status_code)
+
+    assert status("joc-analyst", "secret") == 200
+    assert status("joc-analyst", "shared") == 200
+    assert status("krg-analyst", "shared") == 200
+    assert status("krg-analyst", "secret") == 404
+
+
+TAXII_OBJECT = "/taxii2/exchange/collections/{cid}/objects/{oid}/"
+
+
+@pytest.mark.parametrize(
+    "template",
+    [TAXII_OBJECT, TAXII_OBJECT + "versions/"],
+)
+def test_a_peer_gets_over_taxii_only_what_is_released_to_its_partner(
+    node: Any, template: str
+) -> None:
+    client, people, ids = node
+    peer = _as(people["krg-node"])
+    accept = {"Accept": "application/taxii+json;version=2.1"}
+
+    hidden = client.get(_path(template, ids["secret"]), headers={**peer, **accept})
+    shown = client.get(_path(template, ids["shared"]), headers={**peer, **accept})
+    other = client.get(
+        _path(template, ids["shared"]), headers={**_as(people["jcc-node"]), **accept}
+    )
+
+    assert hidden.status_code == 404
+    assert shown.status_code == 200
+    assert other.status_code == 404
+    listing = client.get(
+        f"/taxii2/exchange/collections/{INTEL}/objects/", headers={**peer, **accept}
+    )
+    assert ids["shared"] in listing.text
+    assert ids["secret"] not in listing.text
+    manifest = client.get(
+        f"/taxii2/exchange/collections/{INTEL}/manifest/", headers={**peer, **accept}
+    )
+    assert ids["shared"] in manifest.text
+    assert ids["secret"] not in manifest.text
