@@ -21,8 +21,8 @@ from tansiq.settings import Settings
 from tansiq.sharing import taxii
 from tansiq.sharing.taxii import worker
 from tansiq.store.database import create_db_engine
-from tansiq.web.pages import mount_static
-from tansiq.web.pages import router as web_router
+from tansiq.web import mount_static
+from tansiq.web import router as web_router
 
 
 @asynccontextmanager

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.engine import Connection
 
+from tansiq.accounts import Principal
 from tansiq.api.auth import Caller
 from tansiq.api.deps import now, read_conn
 from tansiq.domain.grading import parse_grade
@@ -114,8 +115,8 @@ def get_object(request: Request, conn: Conn, who: Caller, stix_id: str) -> dict[
     return item
 
 
-@router.post("/api/reports", status_code=201)
-def add_report(request: Request, who: Caller, body: ReportIn) -> dict[str, str]:
+def report_draft(request: Request, body: ReportIn) -> tuple[ReportDraft, exchange.Release]:
+    """A report as the caller wrote it (API or page form), its places located."""
     draft = ReportDraft(
         title=body.title,
         text=body.text,
@@ -128,9 +129,19 @@ def add_report(request: Request, who: Caller, body: ReportIn) -> dict[str, str]:
         cell_ids=tuple(body.cells),
         incident_ids=tuple(body.incidents),
     )
-    release, at = body.release(), now(request)
-    stix_id = _write(request, lambda c: exchange.create_report(c, who, draft, release, at))
-    return {"id": stix_id}
+    return draft, body.release()
+
+
+def create_report(request: Request, who: Principal, body: ReportIn) -> str:
+    """Store a new report of the caller's partner; its STIX id."""
+    draft, release = report_draft(request, body)
+    at = now(request)
+    return _write(request, lambda c: exchange.create_report(c, who, draft, release, at))
+
+
+@router.post("/api/reports", status_code=201)
+def add_report(request: Request, who: Caller, body: ReportIn) -> dict[str, str]:
+    return {"id": create_report(request, who, body)}
 
 
 @router.post("/api/cells", status_code=201)

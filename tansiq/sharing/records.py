@@ -91,7 +91,10 @@ def listing(
 
 def places(conn: Connection, viewer: Viewer, ids: list[str]) -> Mapping[str, dict[str, Any]]:
     """The readable locations among these ids, as {id: {name, latitude, longitude, ...}}."""
-    rows = objects.page(conn, viewer, objects.Query(ids=ids, limit=max(len(ids), 1))).rows
+    if not ids:  # an empty id list selects nothing (in a Query it would select everything)
+        return {}
+    query = objects.Query(types=("location",), ids=ids, limit=len(ids))
+    rows = objects.page(conn, viewer, query).rows
     out = {}
     for row in rows:
         obj = orjson.loads(row.body)

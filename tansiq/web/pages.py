@@ -32,6 +32,7 @@ from tansiq.api import session
 from tansiq.api.auth import OptionalCaller, PageCaller, same_origin
 from tansiq.api.deps import read_conn, state_now
 from tansiq.domain.languages import NATIVE_NAMES, Language, from_accept_language, language
+from tansiq.domain.reports import WRITERS
 from tansiq.errors import Forbidden, InvalidInput, Unauthorized
 from tansiq.sharing import records
 from tansiq.sharing.reads import record_read
@@ -142,9 +143,8 @@ def safe_next(target: str | None, root: str) -> str:
     return target
 
 
-def router() -> APIRouter:
+def router(render: Renderer) -> APIRouter:
     """The page routes: `GET /` is the map (the common operating picture)."""
-    render = Renderer()
     pages = APIRouter(include_in_schema=False)
 
     @pages.get("/", response_class=HTMLResponse)
@@ -161,7 +161,10 @@ def router() -> APIRouter:
         """The reports the caller may read, newest first."""
         total, items = records.listing(conn, who.viewer, "report", q, limit=200)
         record_read(request.app.state.engine, who, [i["id"] for i in items], "page")
-        return render.page(request, "reports.html", who, q=q, items=items, total=total)
+        can_write = who.role in WRITERS
+        return render.page(
+            request, "reports.html", who, q=q, items=items, total=total, can_write=can_write
+        )
 
     @pages.get("/login", response_class=HTMLResponse)
     def login_page(

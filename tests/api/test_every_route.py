@@ -41,7 +41,14 @@ PUBLIC = {
     ("GET", "/redoc"),
     ("GET", "/openapi.json"),
 }
-PAGES = {("GET", "/"), ("GET", "/reports")}
+PAGES = {
+    ("GET", "/"),
+    ("GET", "/reports"),
+    ("GET", "/reports/new"),
+    ("POST", "/reports/new"),
+    ("GET", "/reports/{stix_id}"),
+    ("POST", "/reports/{stix_id}/withdraw"),
+}
 
 SECRET_TITLE = "JOC only: cell seen near Makhmour"
 SHARED_TITLE = "For KRG: cell seen near Kirkuk"
@@ -175,10 +182,32 @@ def test_anonymous_callers_get_401(node: Any, method: str, template: str) -> Non
 def test_anonymous_browsers_are_sent_to_log_in(node: Any, method: str, template: str) -> None:
     client, _, _ = node
 
-    answer = _call(client, method, template)
+    answer = _call(client, method, _path(template, "report--x"), headers=ORIGIN)
 
     assert answer.status_code == 303
     assert answer.headers["location"].startswith("/login?next=")
+
+
+ORIGIN = {"Origin": "http://testserver"}
+
+
+@pytest.mark.parametrize("outsider", ["krg-analyst", "jcc-analyst"])
+def test_a_report_page_not_released_to_a_partner_is_not_found_for_its_people(
+    node: Any, outsider: str
+) -> None:
+    client, people, ids = node
+    who = _as(people[outsider])
+
+    page = client.get(f"/reports/{ids['secret']}", headers=who)
+    missing = client.get(f"/reports/{NO_SUCH_ID}", headers=who)
+    withdraw = client.post(f"/reports/{ids['secret']}/withdraw", headers={**who, **ORIGIN})
+
+    assert page.status_code == missing.status_code == 404
+    # The same page as for a report that does not exist (bar the address asked for).
+    assert page.text.replace(ids["secret"], "ID") == missing.text.replace(NO_SUCH_ID, "ID")
+    assert withdraw.status_code == 404
+    owner = client.get(f"/reports/{ids['secret']}", headers=_as(people["joc-analyst"]))
+    assert SECRET_TITLE in owner.text
 
 
 @pytest.mark.parametrize(("method", "template"), sorted(PUBLIC))

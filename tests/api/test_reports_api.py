@@ -193,3 +193,13 @@ def test_a_place_at_the_south_pole_is_stored_not_a_server_error(
     report = _add(client, people, title="Far away", places=[{"lat": -90.0, "lon": 0.0}])
     shown = client.get(f"/api/objects/{report}", headers=_as(people, "joc-analyst"))
     assert shown.status_code == 200
+
+
+def test_a_report_without_places_lists_none(
+    client: TestClient, people: dict[str, Account]
+) -> None:
+    """An empty id list once selected any one object as the report's "place"."""
+    _add(client, people, title="Another report first")
+    report = _add(client, people, title="No place")
+    shown = client.get(f"/api/objects/{report}", headers=_as(people, "joc-analyst"))
+    assert shown.json()["places"] == []

@@ -1,0 +1,38 @@
+/* The report form's map: a click sets the latitude and longitude fields (and typing them moves
+ * the marker). Only the shipped borders are drawn: no tile server. */
+
+const IRAQ_BOUNDS = [[29.0, 38.7], [37.4, 48.6]];
+const latInput = document.getElementById('place-lat');
+const lonInput = document.getElementById('place-lon');
+const base = document.body.dataset.apiBase || '/api';
+
+const map = L.map('place-map', { zoomSnap: 0.5, minZoom: 4, maxZoom: 14 });
+map.fitBounds(IRAQ_BOUNDS);
+let marker = null;
+
+function place(lat, lon) {
+  if (!Number.isFinite(lat) || !Number.isFinite(lon)) return;
+  if (marker) marker.setLatLng([lat, lon]);
+  else marker = L.circleMarker([lat, lon], { radius: 7, color: '#0b57d0', weight: 3 }).addTo(map);
+}
+
+map.on('click', (event) => {
+  latInput.value = event.latlng.lat.toFixed(5);
+  lonInput.value = event.latlng.lng.toFixed(5);
+  place(event.latlng.lat, event.latlng.lng);
+});
+[latInput, lonInput].forEach((input) => input.addEventListener('change', () => {
+  place(Number(latInput.value), Number(lonInput.value));
+}));
+place(Number(latInput.value) || NaN, Number(lonInput.value) || NaN);
+
+['adm1', 'disputed'].forEach(async (name) => {
+  const response = await fetch(`${base}/layers/${name}`, { credentials: 'same-origin' });
+  if (!response.ok) return;
+  L.geoJSON(await response.json(), {
+    interactive: false,
+    style: name === 'disputed'
+      ? { color: '#e07b00', weight: 1.5, fillOpacity: 0.08 }
+      : { color: '#5f6b75', weight: 1, fill: false },
+  }).addTo(map);
+});
