@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from starlette.routing import Mount
@@ -54,16 +53,16 @@ SECRET_TITLE = "JOC only: cell seen near Makhmour"
 SHARED_TITLE = "For KRG: cell seen near Kirkuk"
 
 
-def _routes(app: FastAPI) -> set[tuple[str, str]]:
+def _routes(routes: list[Any]) -> set[tuple[str, str]]:
+    """(method, path) of every route, through included routers at any depth."""
     found: set[tuple[str, str]] = set()
-    for route in app.routes:
+    for route in routes:
         inner = getattr(route, "original_router", None)
-        for r in inner.routes if inner is not None else [route]:
-            if isinstance(r, Mount):
-                continue
-            for method in getattr(r, "methods", None) or ():
-                if method not in ("HEAD", "OPTIONS"):
-                    found.add((method, r.path))
+        if inner is not None:
+            found |= _routes(inner.routes)
+        elif not isinstance(route, Mount):
+            methods = getattr(route, "methods", None) or ()
+            found |= {(m, route.path) for m in methods if m not in ("HEAD", "OPTIONS")}
     return found
 
 
@@ -109,7 +108,7 @@ def _call(client: TestClient, method: str, path: str, **kwargs: Any) -> Any:
 
 def test_every_route_is_classified(node: Any) -> None:
     client, _, _ = node
-    routes = _routes(client.app)
+    routes = _routes(client.app.routes)
     walked = PUBLIC | PAGES | set(PROTECTED)
     assert routes - walked == set(), "classify the new routes in this test"
     assert walked - routes == set(), "routes this test names that the app no longer has"
