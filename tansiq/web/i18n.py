@@ -26,13 +26,17 @@ import gettext
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import orjson
 from babel import Locale
+from babel.dates import format_datetime
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
+from babel.numbers import format_decimal
 
 from tansiq.domain.languages import DEFAULT, Language
 
@@ -44,6 +48,39 @@ DOMAIN = "tansiq"
 
 LOCALE_TAGS = {Language.EN: "en-GB", Language.AR: "ar-IQ", Language.CKB: "ckb-IQ"}
 """BCP 47 tags for formatting dates and numbers (Intl in the page): Iraq's conventions."""
+
+DISPLAY_ZONE = ZoneInfo("Asia/Baghdad")
+"""Times on the pages are the centre's local time (both partners are in it)."""
+
+_EASTERN_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+"""Arabic and Sorani pages write digits as the browser's Intl does for ar-IQ and ckb-IQ."""
+
+
+def format_number(n: int, language: Language) -> str:
+    tag = LOCALE_TAGS[language].replace("-", "_")
+    text = format_decimal(n, locale=tag, numbering_system="default")
+    return text if language is Language.EN else text.translate(_EASTERN_DIGITS)
+
+
+def format_when(moment: str | datetime | None, language: Language) -> str:
+    """A STIX timestamp (or datetime) as the page's language writes a date and time."""
+    if moment is None:
+        return ""
+    when = moment if isinstance(moment, datetime) else _parse(moment)
+    if when is None:
+        return str(moment)
+    text = format_datetime(
+        when, "medium", tzinfo=DISPLAY_ZONE, locale=LOCALE_TAGS[language].replace("-", "_")
+    )
+    return text if language is Language.EN else text.translate(_EASTERN_DIGITS)
+
+
+def _parse(text: str) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 _CALL = re.compile(r"""\b(_|ngettext)\(\s*"((?:[^"\\]|\\.)*)"(?:\s*,\s*"((?:[^"\\]|\\.)*)")?""")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}|%\((\w+)\)s")

@@ -66,7 +66,9 @@ CONTENT_SECURITY_POLICY = "; ".join(
 PAGE_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # same-origin, not no-referrer: with no-referrer a browser sends "Origin: null" on a form
+    # post, and the session's origin check (tansiq.api.auth) would refuse the node's own forms.
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
 
@@ -113,6 +115,8 @@ class Renderer:
             strings_json=Markup(_script_safe(i18n.page_strings(lang))),
             path=request.url.path,
             role_label=i18n.role_label(lang, who.role.value) if who else "",
+            num=lambda n: i18n.format_number(n, lang),
+            when=lambda moment: i18n.format_when(moment, lang),
         )
         return self.templates.TemplateResponse(
             request, template, context, status_code=status_code, headers=PAGE_HEADERS

@@ -93,3 +93,14 @@ def test_the_browser_language_picks_one_we_have(header: str | None, expected: La
 def test_an_unknown_language_code_is_a_clear_error() -> None:
     with pytest.raises(InvalidInput, match="use one of en, ar, ckb"):
         language("fr")
+
+
+def test_numbers_and_times_are_written_the_way_each_language_writes_them() -> None:
+    assert i18n.format_number(12345, Language.EN) == "12,345"
+    assert i18n.format_number(12345, Language.AR) == "١٢٬٣٤٥"
+    assert i18n.format_number(12345, Language.CKB) == "١٢٬٣٤٥"
+    stamp = "2026-11-26T04:49:15.748970Z"  # 07:49 in Baghdad
+    assert i18n.format_when(stamp, Language.EN) == "26 Nov 2026, 07:49:15"
+    assert "٧:٤٩" in i18n.format_when(stamp, Language.AR)
+    assert "٢٦" in i18n.format_when(stamp, Language.CKB)
+    assert i18n.format_when("not a time", Language.AR) == "not a time"

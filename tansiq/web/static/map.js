@@ -454,7 +454,7 @@ async function checkHealth() {
   const status = testid('node-status');
   try {
     const health = await getJson('/health');
-    status.textContent = t('nodeOnline', { incidents: health.incidents });
+    status.textContent = t('nodeOnline', { incidents: formatNumber(health.incidents) });
     status.className = 'node-status is-online';
     clearError('health');
   } catch (error) {

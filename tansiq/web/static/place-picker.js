@@ -1,12 +1,20 @@
 /* The report form's map: a click sets the latitude and longitude fields (and typing them moves
  * the marker). Only the shipped borders are drawn: no tile server. */
 
+import { RTL, t } from './strings.js';
+
 const IRAQ_BOUNDS = [[29.0, 38.7], [37.4, 48.6]];
 const latInput = document.getElementById('place-lat');
 const lonInput = document.getElementById('place-lon');
 const base = document.body.dataset.apiBase || '/api';
 
-const map = L.map('place-map', { zoomSnap: 0.5, minZoom: 4, maxZoom: 14 });
+const map = L.map('place-map', { zoomSnap: 0.5, minZoom: 4, maxZoom: 14, zoomControl: false });
+L.control.zoom({
+  position: RTL ? 'topright' : 'topleft', zoomInTitle: t('zoomIn'), zoomOutTitle: t('zoomOut'),
+}).addTo(map);
+map.attributionControl.setPosition(RTL ? 'bottomleft' : 'bottomright');
+map.attributionControl.setPrefix(t('attribution.prefix'));
+map.attributionControl.addAttribution(t('attribution.cod'));
 map.fitBounds(IRAQ_BOUNDS);
 let marker = null;
 
