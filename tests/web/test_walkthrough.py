@@ -157,6 +157,8 @@ def test_a_watch_floor_session_in_three_languages(session: MapPage, live_server:
         assert panel["x"] > world["x"]  # the filters are on the right, where a reader starts
         assert page.locator(".leaflet-control-zoom").bounding_box()["x"] > world["x"] + 300  # type: ignore[index]
         assert session.shown_total() == api(live_server, "/api/incidents.geojson")["total"]
+        shown = page.locator('[data-testid="incident-total"]').inner_text()
+        assert set(shown) <= set("٠١٢٣٤٥٦٧٨٩٬"), shown  # Eastern Arabic digits, as the server's
         shoot(page, f"{code}-map")
 
     # Log out: the session ends, the map asks for a login again (in the chosen language).
@@ -170,3 +172,42 @@ def test_a_watch_floor_session_in_three_languages(session: MapPage, live_server:
     choose_language(page, "ar")
     shoot(page, "ar-login")
     session.assert_clean()
+
+
+TABLET = {"width": 768, "height": 1024}
+
+
+@pytest.mark.parametrize("code", ["en", "ar", "ckb"])
+def test_every_main_page_fits_a_tablet_without_sideways_scrolling(
+    browser: Browser, live_server: str, code: str
+) -> None:
+    context = browser.new_context(viewport=TABLET, locale="en-GB", timezone_id="Asia/Baghdad")
+    context.set_default_timeout(15_000)
+    analyst = LIVE_USERS["analyst"]
+    login = {"name": analyst.name, "password": analyst.password}
+    assert context.request.post(f"{live_server}/api/session", data=login).ok
+    chosen = context.request.put(
+        f"{live_server}/api/session/language",
+        data={"language": code},
+        headers={"Origin": live_server},
+    )
+    assert chosen.ok
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        for path in ("/", "/reports", "/reports/new"):
+            page.goto(live_server + path)
+            if path == "/":
+                page.wait_for_selector('#map[data-layers="ready"]')
+            assert page.evaluate("document.documentElement.lang") == code
+            overflow = page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            assert overflow <= 0, f"{path} scrolls sideways by {overflow}px"
+            name = path.strip("/").replace("/", "-") or "map"
+            shoot(page, f"tablet-{code}-{name}")
+        assert errors == []
+    finally:
+        context.close()

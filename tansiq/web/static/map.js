@@ -9,7 +9,7 @@ import { PANES, buildLayer, style } from './areas.js';
 import { fillTemplate, h } from './dom.js';
 import { KINDS, createIncidentLayer, incidentMarker, markerDiameter } from './incidents.js';
 import {
-  LOCALE, RTL, STRINGS, areaName, formatNumber, plural, t, translatePage,
+  LOCALE, NUMBERING, RTL, STRINGS, areaName, formatNumber, plural, t, translatePage,
 } from './strings.js';
 
 const IRAQ_BOUNDS = [[29.06, 38.79], [37.38, 48.57]];
@@ -241,7 +241,7 @@ function showCount(collection) {
   } else {
     fillTemplate(countElement, plural('count', total), { total: totalElement });
     const time = new Date().toLocaleTimeString(LOCALE,
-      { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+      { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', numberingSystem: NUMBERING });
     noteElement.textContent = t('loadedAt', { time });
   }
   countElement.classList.remove('is-stale');

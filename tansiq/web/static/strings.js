@@ -19,16 +19,22 @@ export function areaName(props) {
   return (LANG === 'en' ? props.name_en : props.name_ar || props.name_en) || props.pcode || '';
 }
 
+/** Digits as the node writes them on its pages: Eastern Arabic in Arabic and Kurdish (the
+ * browser's own data for Kurdish may lack them, so they are asked for by name). */
+export const NUMBERING = RTL ? 'arab' : 'latn';
+
 /** A calendar date ('2014-06-10') written the way this language writes it. */
 export function formatDate(isoDate) {
   const date = new Date(isoDate + 'T00:00:00Z');
   if (Number.isNaN(date.getTime())) return isoDate;
-  return new Intl.DateTimeFormat(LOCALE, { dateStyle: 'medium', timeZone: 'UTC' }).format(date);
+  return new Intl.DateTimeFormat(LOCALE, {
+    dateStyle: 'medium', timeZone: 'UTC', numberingSystem: NUMBERING,
+  }).format(date);
 }
 
 /** A number written the way this language writes it. */
 export function formatNumber(n) {
-  return new Intl.NumberFormat(LOCALE).format(n);
+  return new Intl.NumberFormat(LOCALE, { numberingSystem: NUMBERING }).format(n);
 }
 
 function lookup(key) {
