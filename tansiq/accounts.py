@@ -70,6 +70,19 @@ def create_user(
     return user, token
 
 
+def new_token_for(conn: Connection, name: str) -> str:
+    """Give a user a new API token in place of the old one, which stops working, and end their
+    web sessions: a token is reissued because the old one may be in the wrong hands, and so
+    may a session. The new token is returned once; only its hash is stored."""
+    user = users.by_name(conn, name)
+    if user is None:
+        raise NotFound(f"no such user: {name}")
+    token = new_token()
+    users.set_token_hash(conn, user.id, token_hash(token))
+    sessions.end_sessions_of(conn, user.id)
+    return token
+
+
 def principal(conn: Connection, user: users.User) -> Principal:
     parents = partner_parents(conn)
     see = node_viewer if user.role is Role.PEER else person_viewer

@@ -50,6 +50,7 @@ def start_session(
     request: Request, name: str, password: str, at: datetime
 ) -> tuple[Principal, str]:
     """Check the password and open a session (audited either way); Unauthorized if wrong."""
+    shown = name.replace("\x00", "")[:100]  # what the audit can record of a name
     with writing(request.app.state.engine) as conn:
         try:
             who, token = accounts.log_in(conn, name, password, at)
@@ -58,9 +59,9 @@ def start_session(
         else:
             failed = False
         action = "login-failed" if failed else "login"
-        audit.append(conn, at=at, actor=name[:100], action=action, subject=name[:100], detail={})
+        audit.append(conn, at=at, actor=shown, action=action, subject=shown, detail={})
     if failed:
-        log.warning("failed login for %r", name[:100])
+        log.warning("failed login for %r", shown)
         raise Unauthorized("wrong user name or password")
     return who, token
 

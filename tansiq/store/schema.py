@@ -131,6 +131,7 @@ users = sa.Table(
     sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("language", sa.String(8), nullable=True),
+    sa.Column("inbox_after", sa.BigInteger, nullable=True),
 )
 
 sessions = sa.Table(

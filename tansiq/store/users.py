@@ -74,6 +74,8 @@ def by_token_hash(conn: Connection, token_hash: str) -> User | None:
 
 
 def by_name(conn: Connection, name: str) -> User | None:
+    if "\x00" in name:  # no name holds NUL, and PostgreSQL's text refuses even to compare one
+        return None
     return _user(conn.execute(sa.select(*_FIELDS).where(users.c.name == name)).first())
 
 
@@ -96,3 +98,24 @@ def token_hash_of(conn: Connection, user_id: int) -> str | None:
     stmt = sa.select(users.c.token_hash).where(users.c.id == user_id)
     value = conn.execute(stmt).scalar()
     return str(value) if value is not None else None
+
+
+def set_token_hash(conn: Connection, user_id: int, token_hash: str) -> None:
+    """Replace a user's token hash: the old token stops working when this commits."""
+    conn.execute(users.update().where(users.c.id == user_id).values(token_hash=token_hash))
+
+
+def inbox_after(conn: Connection, name: str) -> int | None:
+    """Where a user's reports inbox starts: the date_added of the last report shown there."""
+    value = conn.execute(sa.select(users.c.inbox_after).where(users.c.name == name)).scalar()
+    return int(value) if value is not None else None
+
+
+def set_inbox_after(conn: Connection, name: str, date_added: int) -> None:
+    """Move a user's inbox on (never back: two tabs may show it at once)."""
+    current = sa.func.coalesce(users.c.inbox_after, -1)
+    conn.execute(
+        users.update()
+        .where(users.c.name == name, current < date_added)
+        .values(inbox_after=date_added)
+    )

@@ -3,7 +3,7 @@ from the node itself (nodes are air-gapped; nothing is fetched from the internet
 
 from fastapi import APIRouter
 
-from tansiq.web import pages, report_pages
+from tansiq.web import admin_pages, incident_pages, pages, report_pages
 from tansiq.web.pages import Renderer, mount_static
 
 
@@ -13,6 +13,8 @@ def router() -> APIRouter:
     combined = APIRouter(include_in_schema=False)
     combined.include_router(pages.router(render))
     combined.include_router(report_pages.router(render))
+    combined.include_router(incident_pages.router(render))
+    combined.include_router(admin_pages.router(render))
     return combined
 
 

@@ -82,6 +82,7 @@ def _parse(text: str) -> datetime | None:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
+
 _CALL = re.compile(r"""\b(_|ngettext)\(\s*"((?:[^"\\]|\\.)*)"(?:\s*,\s*"((?:[^"\\]|\\.)*)")?""")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}|%\((\w+)\)s")
 

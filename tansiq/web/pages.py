@@ -114,6 +114,7 @@ class Renderer:
             ngettext=tr.ngettext,
             strings_json=Markup(_script_safe(i18n.page_strings(lang))),
             path=request.url.path,
+            back=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
             role_label=i18n.role_label(lang, who.role.value) if who else "",
             num=lambda n: i18n.format_number(n, lang),
             when=lambda moment: i18n.format_when(moment, lang),
@@ -128,7 +129,7 @@ def _script_safe(data: bytes) -> str:
     return data.decode().replace("</", "<\\/")
 
 
-async def _form(request: Request) -> dict[str, str]:
+async def form_fields(request: Request) -> dict[str, str]:
     """A small urlencoded form (login, language): the first value of each field."""
     body = await request.body()
     if len(body) > MAX_FORM_BYTES:
@@ -182,7 +183,7 @@ def router(render: Renderer) -> APIRouter:
 
     @pages.post("/login", response_class=HTMLResponse)
     async def login_form(request: Request) -> Response:
-        form = await _form(request)
+        form = await form_fields(request)
         target = form.get("next", "")
         try:
             _, token = session.start_session(
@@ -218,7 +219,7 @@ def router(render: Renderer) -> APIRouter:
         """The language switch: remembered for the user, or in a cookie before login."""
         if not same_origin(request):
             raise Forbidden("choose the language on this node's page")
-        form = await _form(request)
+        form = await form_fields(request)
         chosen = language(form.get("language", ""))
         if who is not None:
             with writing(request.app.state.engine) as conn:

@@ -26,7 +26,7 @@ from tansiq.domain.reports import WRITERS
 from tansiq.errors import Forbidden, InvalidInput
 from tansiq.sharing import exchange, records
 from tansiq.sharing.reads import record_read
-from tansiq.store import objects
+from tansiq.store import objects, users
 from tansiq.store.database import writing
 from tansiq.store.partners import list_partners
 from tansiq.web.pages import MAX_FORM_BYTES, Renderer
@@ -110,6 +110,17 @@ def router(render: Renderer) -> APIRouter:
                 return form(request, conn, who, exc.status, error=str(exc), values=values)
         return RedirectResponse(f"{_root(request)}/reports/{stix_id}", status_code=303)
 
+    @pages.get("/reports/inbox", response_class=HTMLResponse)
+    def inbox(request: Request, who: PageCaller) -> HTMLResponse:
+        """Partners' reports new since the user's last visit, oldest first; seen once shown."""
+        with writing(request.app.state.engine) as conn:
+            rows, more = _new_from_partners(conn, who, users.inbox_after(conn, who.name))
+            items = records.records(conn, who.viewer, rows)
+            if rows:
+                users.set_inbox_after(conn, who.name, rows[-1].date_added)
+        record_read(request.app.state.engine, who, [i["id"] for i in items], "page")
+        return render.page(request, "inbox.html", who, items=items, more=more)
+
     @pages.get("/reports/{stix_id}", response_class=HTMLResponse)
     def report_page(request: Request, conn: Conn, who: PageCaller, stix_id: str) -> HTMLResponse:
         rows = objects.page(
@@ -142,6 +153,29 @@ def router(render: Renderer) -> APIRouter:
         return RedirectResponse(f"{_root(request)}/reports", status_code=303)
 
     return pages
+
+
+INBOX_PAGE = 100
+"""Reports the inbox shows at a time; the rest wait for the next visit."""
+
+
+def _new_from_partners(
+    conn: Connection, who: Principal, after: int | None
+) -> tuple[list[objects.StoredRow], bool]:
+    """Up to INBOX_PAGE reports of other partners added after `after`, and whether more wait.
+    Pages through the date_added index, skipping the caller's own partner's reports."""
+    found: list[objects.StoredRow] = []
+    while True:
+        query = objects.Query(after=after, types=("report",), limit=500)
+        page = objects.page(conn, who.viewer, query)
+        for row in page.rows:
+            if row.originator != who.partner:
+                found.append(row)
+                if len(found) == INBOX_PAGE:
+                    return found, True
+        if not page.more or not page.rows:
+            return found, False
+        after = page.rows[-1].date_added
 
 
 def _root(request: Request) -> str:

@@ -47,6 +47,17 @@ PAGES = {
     ("POST", "/reports/new"),
     ("GET", "/reports/{stix_id}"),
     ("POST", "/reports/{stix_id}/withdraw"),
+    ("GET", "/reports/inbox"),
+    ("GET", "/incidents"),
+    ("GET", "/incidents/{incident_id}"),
+    ("GET", "/admin"),
+    ("GET", "/admin/partners"),
+    ("POST", "/admin/partners"),
+    ("GET", "/admin/users"),
+    ("POST", "/admin/users"),
+    ("POST", "/admin/users/token"),
+    ("GET", "/admin/peers"),
+    ("GET", "/admin/audit"),
 }
 
 SECRET_TITLE = "JOC only: cell seen near Makhmour"
@@ -92,7 +103,13 @@ def _add(client: TestClient, people: dict[str, Account], title: str, to: list[st
 
 
 INTEL = collection_id("intel")
-FILL = {"{name}": "adm1", "{cid}": INTEL, "{sid}": "0" * 8, "{rest:path}": "nothing-here"}
+FILL = {
+    "{incident_id}": "1",
+    "{name}": "adm1",
+    "{cid}": INTEL,
+    "{sid}": "0" * 8,
+    "{rest:path}": "nothing-here",
+}
 
 
 def _path(template: str, stix_id: str) -> str:
@@ -119,6 +136,7 @@ PROTECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("PUT", "/api/session/language"): {"json": {"language": "ar"}},
     ("GET", "/api/incidents.geojson"): {},
     ("GET", "/api/incidents"): {},
+    ("GET", "/api/incidents.csv"): {},
     ("GET", "/api/areas"): {},
     ("GET", "/api/layers/{name}"): {},
     ("GET", "/api/locate"): {"params": {"lat": 35.4, "lon": 44.4}},

@@ -195,9 +195,7 @@ def test_a_place_at_the_south_pole_is_stored_not_a_server_error(
     assert shown.status_code == 200
 
 
-def test_a_report_without_places_lists_none(
-    client: TestClient, people: dict[str, Account]
-) -> None:
+def test_a_report_without_places_lists_none(client: TestClient, people: dict[str, Account]) -> None:
     """An empty id list once selected any one object as the report's "place"."""
     _add(client, people, title="Another report first")
     report = _add(client, people, title="No place")

@@ -42,7 +42,7 @@ class LiveUser:
 
 LIVE_PASSWORD = "a password for the browser tests"
 LIVE_USERS: dict[str, LiveUser] = {}
-"""Filled by `live_server`: the JCC node's watch officer and analyst."""
+"""Filled by `live_server`: the JCC node's watch officer, analyst and administrator."""
 
 
 @pytest.fixture(scope="session")
@@ -54,7 +54,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     _tansiq("import", "ucdp", str(SHIPPED_UCDP), "--db", db)
     for code, name in (("joc", "Joint Operations Command"), ("krg", "Kurdistan Region")):
         _tansiq("partners", "add", code, "--name", name, "--db", db)
-    for name in ("watch", "analyst"):
+    for name in ("watch", "analyst", "admin"):
         added = _tansiq(
             "users",
             "add",

@@ -138,3 +138,32 @@ def test_history_shows_each_version_and_the_owner_can_withdraw(browser: TestClie
     assert done.status_code == 303
     assert browser.get(f"/reports/{report}").status_code == 404
     assert browser.get("/api/reports").json()["total"] == 0
+
+
+def test_the_inbox_shows_partners_reports_new_since_the_last_visit(browser: TestClient) -> None:
+    log_in(browser, "joc-writer")
+    first = write(browser, {**FORM, "title": "First from JOC"})
+    second = write(browser, {**FORM, "title": "Second from JOC"})
+    write(browser, {**FORM, "title": "JOC only", "releasable_to": ""})
+    log_in(browser, "krg-reader")
+    own = browser.post(
+        "/api/reports", json={"title": "KRG's own", "releasable_to": ["joc"]}, headers=ORIGIN
+    )
+    assert own.status_code == 201
+
+    page = browser.get("/reports/inbox").text
+
+    assert page.index(first) < page.index(second)
+    assert "JOC only" not in page
+    assert "KRG&#39;s own" not in page
+    assert "KRG's own" not in page
+    again = browser.get("/reports/inbox").text
+    assert 'data-testid="empty-state"' in again
+    log_in(browser, "joc-writer")
+    third = write(browser, {**FORM, "title": "Third from JOC"})
+    log_in(browser, "krg-reader")
+    latest = browser.get("/reports/inbox").text
+    assert third in latest
+    assert first not in latest
+    log_in(browser, "jcc-reader")
+    assert 'data-testid="empty-state"' in browser.get("/reports/inbox").text

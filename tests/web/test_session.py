@@ -194,3 +194,11 @@ def test_an_unknown_language_is_refused(client: TestClient) -> None:
     form = client.post("/language", data={"language": "fr", "back": "/"}, headers=ORIGIN)
     assert form.status_code == 400
     assert form.json()["detail"].startswith("unknown language 'fr'")
+
+
+def test_a_name_with_nul_is_a_wrong_login_not_a_server_error(client: TestClient) -> None:
+    """Found by schemathesis: PostgreSQL refuses NUL in text, even to compare it."""
+    answer = client.post("/api/session", json={"name": "krg\x00watch", "password": PASSWORD})
+    assert answer.status_code == 401
+    basic = client.get("/api/session", auth=("krg\x00watch", PASSWORD))
+    assert basic.status_code == 401

@@ -211,3 +211,59 @@ def test_every_main_page_fits_a_tablet_without_sideways_scrolling(
         assert errors == []
     finally:
         context.close()
+
+
+MAIN_PAGES = (
+    "/",
+    "/incidents",
+    "/incidents/1",
+    "/reports",
+    "/reports/inbox",
+    "/reports/new",
+    "/admin",
+    "/admin/partners",
+    "/admin/users",
+    "/admin/peers",
+    "/admin/audit?verify=true",
+)
+
+
+@pytest.mark.parametrize("code", ["en", "ar", "ckb"])
+def test_every_main_page_in_each_language(browser: Browser, live_server: str, code: str) -> None:
+    """Screenshots for a person to look at, and what a machine can check: the language, the
+    direction, no console error, no request to another host, nothing scrolling sideways."""
+    context = browser.new_context(viewport=VIEWPORT, locale="en-GB", timezone_id="Asia/Baghdad")
+    context.set_default_timeout(15_000)
+    admin = LIVE_USERS["admin"]
+    login = {"name": admin.name, "password": admin.password}
+    assert context.request.post(f"{live_server}/api/session", data=login).ok
+    language = {"language": code}
+    origin = {"Origin": live_server}
+    assert context.request.put(
+        f"{live_server}/api/session/language", data=language, headers=origin
+    ).ok
+    page = context.new_page()
+    opened = MapPage(page, live_server)
+    page.on("console", opened.on_console)
+    page.on("pageerror", lambda error: opened.console_errors.append(str(error)))
+    page.on("request", opened.on_request)
+    try:
+        for path in MAIN_PAGES:
+            answer = page.goto(live_server + path)
+            assert answer is not None
+            assert answer.status == 200, path
+            if path == "/":
+                page.wait_for_selector('#map[data-layers="ready"]')
+                opened.wait_for_incidents()
+            assert page.evaluate("document.documentElement.lang") == code
+            direction = "ltr" if code == "en" else "rtl"
+            assert page.evaluate("document.documentElement.dir") == direction
+            overflow = page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            assert overflow <= 0, f"{path} scrolls sideways by {overflow}px"
+            name = path.split("?")[0].strip("/").replace("/", "-") or "map"
+            shoot(page, f"page-{code}-{name}")
+        opened.assert_clean()
+    finally:
+        context.close()
