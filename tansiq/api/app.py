@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
 from tansiq import __version__
-from tansiq.api import areas, health, incidents, node, problems, reports, session
+from tansiq.api import areas, docs, health, incidents, node, problems, reports, session
 from tansiq.api.deps import state_now
 from tansiq.geo.locator import AreaLocator
 from tansiq.settings import Settings
@@ -53,12 +53,15 @@ def create_app(
         description="Joint security coordination node: incidents on the map of Iraq's "
         "disputed areas.",
         lifespan=_lifespan,
+        docs_url=None,  # tansiq.api.docs serves Swagger UI from the node, not from a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.background_validation = background_validation
     app.state.engine = engine or create_db_engine(settings.db)
     app.state.locator = locator or AreaLocator.from_shipped()
     problems.install(app)
+    docs.install(app)
     for module in (health, session, node, incidents, areas, reports):
         app.include_router(module.router)
     taxii.install(app)

@@ -36,8 +36,6 @@ PUBLIC = {
     ("POST", "/logout"),
     ("POST", "/language"),  # the switch on the login page
     ("GET", "/docs"),
-    ("GET", "/docs/oauth2-redirect"),
-    ("GET", "/redoc"),
     ("GET", "/openapi.json"),
 }
 PAGES = {

@@ -211,3 +211,17 @@ def test_page_behind_a_path_prefix_points_at_its_own_prefix(tmp_path: Path) -> N
 
     assert 'data-api-base="/node/api"' in html
     assert all(url.startswith("/node/static/") for url in asset_links(html))
+
+
+def test_the_api_docs_load_swagger_ui_from_the_node(client: Client) -> None:
+    """FastAPI's default /docs loads Swagger UI from a CDN; the node serves its own copy."""
+    html = client.get("/docs").text
+    links = asset_links(html)
+
+    assert "/static/vendor/swagger/swagger-ui-bundle.js" in links
+    assert [url for url in links if not is_on_node(url)] == []
+    assert ANY_URL.findall(html) == []
+    assert '"validatorUrl": null' in html
+    for url in links:
+        assert client.get(url).status_code == 200, url
+    assert client.get("/redoc").status_code == 404
