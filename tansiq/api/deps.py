@@ -18,6 +18,11 @@ def settings(request: Request) -> Settings:
     return value
 
 
+def root_path(request: Request) -> str:
+    """The path prefix the node is served under ("" at the root), for links and redirects."""
+    return str(request.scope.get("root_path", "")).rstrip("/")
+
+
 def read_conn(request: Request) -> Iterator[Connection]:
     """One read transaction per request: the whole answer comes from one snapshot."""
     with reading(request.app.state.engine) as conn:

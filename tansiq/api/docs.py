@@ -14,6 +14,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
+from tansiq.api.deps import root_path
+
 VENDOR = "/static/vendor/swagger"
 
 
@@ -23,7 +25,7 @@ def install(app: FastAPI) -> None:
 
     @app.get("/docs", include_in_schema=False)
     def docs(request: Request) -> HTMLResponse:
-        root = str(request.scope.get("root_path", "")).rstrip("/")
+        root = root_path(request)
         return get_swagger_ui_html(
             openapi_url=f"{root}/openapi.json",
             title="tansiq API",

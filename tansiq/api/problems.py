@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
+from tansiq.api.deps import root_path
 from tansiq.errors import LoginRequired, TansiqError
 
 PROBLEM_JSON = "application/problem+json"
@@ -43,7 +44,7 @@ async def _tansiq_error(_request: Request, exc: Exception) -> JSONResponse:
 async def _login_required(request: Request, exc: Exception) -> Response:
     """A page asked for without a session: the login page, which comes back here after."""
     assert isinstance(exc, LoginRequired)
-    root = str(request.scope.get("root_path", "")).rstrip("/")
+    root = root_path(request)
     return RedirectResponse(f"{root}/login?{urlencode({'next': exc.path})}", status_code=303)
 
 

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from tansiq import accounts
 from tansiq.accounts import Principal
 from tansiq.api.auth import SESSION_COOKIE, Caller
-from tansiq.api.deps import now
+from tansiq.api.deps import now, root_path
 from tansiq.domain.languages import Language
 from tansiq.errors import Unauthorized
 from tansiq.store import audit
@@ -67,7 +67,7 @@ def start_session(
 
 
 def set_session_cookie(request: Request, response: Response, token: str) -> None:
-    root = str(request.scope.get("root_path", "")).rstrip("/")
+    root = root_path(request)
     response.set_cookie(
         SESSION_COOKIE,
         token,
@@ -89,7 +89,7 @@ def end_session(request: Request, response: Response, at: datetime) -> None:
                 audit.append(
                     conn, at=at, actor=who.name, action="logout", subject=who.name, detail={}
                 )
-    root = str(request.scope.get("root_path", "")).rstrip("/")
+    root = root_path(request)
     response.delete_cookie(SESSION_COOKIE, path=root or "/", httponly=True, samesite="strict")
 
 

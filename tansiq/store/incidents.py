@@ -184,3 +184,14 @@ def find_incident(conn: Connection, source: str, source_id: str) -> dict[str, An
     )
     row = conn.execute(query).mappings().first()
     return dict(row) if row else None
+
+
+def incident_by_id(conn: Connection, incident_id: str) -> dict[str, Any] | None:
+    """One stored incident by its id in this node (the `id` of its JSON record), or None for
+    an id that is not a stored one, whatever its shape."""
+    shaped = incident_id.isascii() and incident_id.isdigit() and len(incident_id) <= 10
+    if not shaped or int(incident_id) >= 2**31:  # ids are 32-bit on both databases
+        return None
+    query = sa.select(incidents).where(incidents.c.id == int(incident_id))
+    row = conn.execute(query).mappings().first()
+    return dict(row) if row else None

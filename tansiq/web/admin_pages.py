@@ -29,7 +29,7 @@ from sqlalchemy.engine import Connection
 from tansiq import accounts
 from tansiq.accounts import Principal
 from tansiq.api.auth import PageCaller, same_origin
-from tansiq.api.deps import read_conn, state_now
+from tansiq.api.deps import read_conn, root_path, state_now
 from tansiq.domain.audit import AuditEntry, utc
 from tansiq.domain.languages import NATIVE_NAMES, Language
 from tansiq.domain.reports import Role
@@ -344,5 +344,5 @@ def _language_names() -> dict[str, str]:
 
 
 def _see_other(request: Request, path: str) -> Response:
-    root = str(request.scope.get("root_path", "")).rstrip("/")
+    root = root_path(request)
     return RedirectResponse(root + path, status_code=303)

@@ -26,14 +26,14 @@ import gettext
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
 from babel import Locale
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 from babel.numbers import format_decimal
@@ -57,9 +57,13 @@ _EASTERN_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 
 
 def format_number(n: int, language: Language) -> str:
-    tag = LOCALE_TAGS[language].replace("-", "_")
-    text = format_decimal(n, locale=tag, numbering_system="default")
-    return text if language is Language.EN else text.translate(_EASTERN_DIGITS)
+    text = format_decimal(n, locale=_babel_tag(language), numbering_system="default")
+    return _digits(text, language)
+
+
+def format_day(day: date, language: Language) -> str:
+    """A calendar date as the page's language writes one."""
+    return _digits(format_date(day, "medium", locale=_babel_tag(language)), language)
 
 
 def format_when(moment: str | datetime | None, language: Language) -> str:
@@ -69,9 +73,15 @@ def format_when(moment: str | datetime | None, language: Language) -> str:
     when = moment if isinstance(moment, datetime) else _parse(moment)
     if when is None:
         return str(moment)
-    text = format_datetime(
-        when, "medium", tzinfo=DISPLAY_ZONE, locale=LOCALE_TAGS[language].replace("-", "_")
-    )
+    text = format_datetime(when, "medium", tzinfo=DISPLAY_ZONE, locale=_babel_tag(language))
+    return _digits(text, language)
+
+
+def _babel_tag(language: Language) -> str:
+    return LOCALE_TAGS[language].replace("-", "_")
+
+
+def _digits(text: str, language: Language) -> str:
     return text if language is Language.EN else text.translate(_EASTERN_DIGITS)
 
 
@@ -162,6 +172,7 @@ def plural_categories(language: Language) -> dict[int, str]:
     return found
 
 
+@functools.cache
 def page_strings(language: Language) -> bytes:
     """strings.json translated into `language`, as JSON for the page to embed."""
     tr = translation(language)

@@ -19,8 +19,6 @@ from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-import sqlalchemy as sa
-from babel.dates import format_date
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.engine import Connection
@@ -33,16 +31,13 @@ from tansiq.domain.incidents import IncidentFilter
 from tansiq.domain.languages import Language
 from tansiq.errors import InvalidInput
 from tansiq.store.areas import list_areas, require_area
-from tansiq.store.incidents import count_incidents, find_incidents
-from tansiq.store.schema import incidents
-from tansiq.web.i18n import LOCALE_TAGS
+from tansiq.store.incidents import count_incidents, find_incidents, incident_by_id
 from tansiq.web.pages import Renderer, page_language
 
 Conn = Annotated[Connection, Depends(read_conn)]
 
 PAGE_SIZE = 50
 MAX_PAGE = (2**31 - 1) // PAGE_SIZE  # keeps the offset within what both databases accept
-_EASTERN_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,23 +112,6 @@ def area_groups(areas: Sequence[Area], lang: Language) -> list[AreaGroup]:
     return list(groups.values())
 
 
-def format_day(day: date, lang: Language) -> str:
-    """A date as the page's language writes one, with the digits `num` uses."""
-    text = format_date(day, "medium", locale=LOCALE_TAGS[lang].replace("-", "_"))
-    return text if lang is Language.EN else text.translate(_EASTERN_DIGITS)
-
-
-def incident_by_id(conn: Connection, incident_id: str) -> dict[str, Any] | None:
-    """One stored incident by its id in this node (the `id` of its JSON record), or None for
-    an id that is not a stored one, whatever its shape."""
-    shaped = incident_id.isascii() and incident_id.isdigit() and len(incident_id) <= 10
-    if not shaped or int(incident_id) >= 2**31:  # ids are 32-bit on both databases
-        return None
-    query = sa.select(incidents).where(incidents.c.id == int(incident_id))
-    row = conn.execute(query).mappings().first()
-    return dict(row) if row else None
-
-
 def page_query(params: dict[str, str], page: int) -> str:
     """The query string of one page of the table, keeping the filter (page 1 has no number)."""
     return urlencode({**params, "page": page} if page > 1 else params)
@@ -154,7 +132,6 @@ def router(render: Renderer) -> APIRouter:
             status_code=status,
             area_groups=area_groups(areas, lang),
             names={a.pcode: area_name(a, lang) for a in areas},
-            day=lambda d: format_day(d, lang),
             **context,
         )
 
@@ -217,7 +194,6 @@ def router(render: Renderer) -> APIRouter:
             who,
             incident=incident,
             names=names,
-            day=lambda d: format_day(d, lang),
         )
 
     return pages

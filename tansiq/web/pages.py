@@ -30,7 +30,7 @@ from tansiq import accounts
 from tansiq.accounts import Principal
 from tansiq.api import session
 from tansiq.api.auth import OptionalCaller, PageCaller, same_origin
-from tansiq.api.deps import read_conn, state_now
+from tansiq.api.deps import read_conn, root_path, state_now
 from tansiq.domain.languages import NATIVE_NAMES, Language, from_accept_language, language
 from tansiq.domain.reports import WRITERS
 from tansiq.errors import Forbidden, InvalidInput, Unauthorized
@@ -82,10 +82,6 @@ def page_language(request: Request, who: Principal | None) -> Language:
     return from_accept_language(request.headers.get("accept-language"))
 
 
-def _root(request: Request) -> str:
-    return str(request.scope.get("root_path", "")).rstrip("/")
-
-
 class Renderer:
     """Templates rendered in the viewer's language, with the page headers."""
 
@@ -103,7 +99,7 @@ class Renderer:
         lang = page_language(request, who)
         tr = i18n.translation(lang)
         context.update(
-            root=_root(request),
+            root=root_path(request),
             version=tansiq.__version__,
             who=who,
             lang=lang.value,
@@ -118,6 +114,7 @@ class Renderer:
             role_label=i18n.role_label(lang, who.role.value) if who else "",
             num=lambda n: i18n.format_number(n, lang),
             when=lambda moment: i18n.format_when(moment, lang),
+            day=lambda d: i18n.format_day(d, lang),
         )
         return self.templates.TemplateResponse(
             request, template, context, status_code=status_code, headers=PAGE_HEADERS
@@ -129,16 +126,23 @@ def _script_safe(data: bytes) -> str:
     return data.decode().replace("</", "<\\/")
 
 
-async def form_fields(request: Request) -> dict[str, str]:
-    """A small urlencoded form (login, language): the first value of each field."""
+async def form_lists(
+    request: Request, max_bytes: int = MAX_FORM_BYTES, max_fields: int = 20
+) -> dict[str, list[str]]:
+    """An urlencoded form's fields, each with every value sent (checkboxes repeat a name);
+    InvalidInput for a body over `max_bytes` or one that is not a form."""
     body = await request.body()
-    if len(body) > MAX_FORM_BYTES:
+    if len(body) > max_bytes:
         raise InvalidInput("form too large")
     try:
-        fields = parse_qs(body.decode(), keep_blank_values=True, max_num_fields=20)
+        return parse_qs(body.decode(), keep_blank_values=True, max_num_fields=max_fields)
     except (UnicodeDecodeError, ValueError):
         raise InvalidInput("not a form") from None
-    return {key: values[0] for key, values in fields.items()}
+
+
+async def form_fields(request: Request) -> dict[str, str]:
+    """A small urlencoded form (login, language): the first value of each field."""
+    return {key: values[0] for key, values in (await form_lists(request)).items()}
 
 
 def safe_next(target: str | None, root: str) -> str:
@@ -178,7 +182,7 @@ def router(render: Renderer) -> APIRouter:
         next_: Annotated[str | None, Query(alias="next", max_length=2000)] = None,
     ) -> Response:
         if who is not None:
-            return RedirectResponse(safe_next(next_, _root(request)), status_code=303)
+            return RedirectResponse(safe_next(next_, root_path(request)), status_code=303)
         return render.page(request, "login.html", None, next=next_ or "", failed=False)
 
     @pages.post("/login", response_class=HTMLResponse)
@@ -202,7 +206,7 @@ def router(render: Renderer) -> APIRouter:
                 failed=True,
                 name=form.get("name", "")[:100],
             )
-        response = RedirectResponse(safe_next(target, _root(request)), status_code=303)
+        response = RedirectResponse(safe_next(target, root_path(request)), status_code=303)
         session.set_session_cookie(request, response, token)
         return response
 
@@ -210,7 +214,7 @@ def router(render: Renderer) -> APIRouter:
     def logout_form(request: Request) -> Response:
         if not same_origin(request):
             raise Forbidden("log out from this node's page")
-        response = RedirectResponse(_root(request) + "/login", status_code=303)
+        response = RedirectResponse(root_path(request) + "/login", status_code=303)
         session.end_session(request, response, state_now(request.app.state))
         return response
 
@@ -224,12 +228,13 @@ def router(render: Renderer) -> APIRouter:
         if who is not None:
             with writing(request.app.state.engine) as conn:
                 accounts.choose_language(conn, who.name, chosen)
-        response = RedirectResponse(safe_next(form.get("back"), _root(request)), status_code=303)
+        back = safe_next(form.get("back"), root_path(request))
+        response = RedirectResponse(back, status_code=303)
         response.set_cookie(
             LANGUAGE_COOKIE,
             chosen.value,
             max_age=365 * 24 * 3600,
-            path=_root(request) or "/",
+            path=root_path(request) or "/",
             httponly=True,
             samesite="strict",
             secure=request.url.scheme == "https",

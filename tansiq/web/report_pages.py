@@ -9,7 +9,6 @@ and the API accept and refuse exactly the same reports.
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -18,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from tansiq.accounts import Principal
 from tansiq.api.auth import PageCaller, same_origin
-from tansiq.api.deps import read_conn, state_now
+from tansiq.api.deps import read_conn, root_path, state_now
 from tansiq.api.reports import PlaceIn, ReportIn, create_report
 from tansiq.domain.grading import CREDIBILITY, RELIABILITY
 from tansiq.domain.markings import Tlp
@@ -29,19 +28,13 @@ from tansiq.sharing.reads import record_read
 from tansiq.store import objects, users
 from tansiq.store.database import writing
 from tansiq.store.partners import list_partners
-from tansiq.web.pages import MAX_FORM_BYTES, Renderer
+from tansiq.web.pages import MAX_FORM_BYTES, Renderer, form_lists
 
 Conn = Annotated[Connection, Depends(read_conn)]
 
 
-async def _fields(request: Request) -> dict[str, list[str]]:
-    body = await request.body()
-    if len(body) > 10 * MAX_FORM_BYTES + 100_000:
-        raise InvalidInput("form too large")
-    try:
-        return parse_qs(body.decode(), keep_blank_values=True, max_num_fields=200)
-    except (UnicodeDecodeError, ValueError):
-        raise InvalidInput("not a form") from None
+REPORT_FORM_BYTES = 10 * MAX_FORM_BYTES + 100_000
+"""A report form: its text may be up to 100,000 characters."""
 
 
 def report_in(fields: dict[str, list[str]]) -> ReportIn:
@@ -100,7 +93,7 @@ def router(render: Renderer) -> APIRouter:
     async def post_report(request: Request, who: PageCaller) -> Response:
         if not same_origin(request):
             raise Forbidden("write reports on this node's page")
-        fields = await _fields(request)
+        fields = await form_lists(request, REPORT_FORM_BYTES, max_fields=200)
         try:
             stix_id = create_report(request, who, report_in(fields))
         except (InvalidInput, Forbidden) as exc:
@@ -108,7 +101,7 @@ def router(render: Renderer) -> APIRouter:
                 values: dict[str, Any] = {k: v[0] for k, v in fields.items()}
                 values["releasable_to"] = fields.get("releasable_to", [])
                 return form(request, conn, who, exc.status, error=str(exc), values=values)
-        return RedirectResponse(f"{_root(request)}/reports/{stix_id}", status_code=303)
+        return RedirectResponse(f"{root_path(request)}/reports/{stix_id}", status_code=303)
 
     @pages.get("/reports/inbox", response_class=HTMLResponse)
     def inbox(request: Request, who: PageCaller) -> HTMLResponse:
@@ -150,7 +143,7 @@ def router(render: Renderer) -> APIRouter:
         at = state_now(request.app.state)
         with writing(request.app.state.engine) as conn:
             exchange.withdraw(conn, who, stix_id, at)
-        return RedirectResponse(f"{_root(request)}/reports", status_code=303)
+        return RedirectResponse(f"{root_path(request)}/reports", status_code=303)
 
     return pages
 
@@ -176,7 +169,3 @@ def _new_from_partners(
         if not page.more or not page.rows:
             return found, False
         after = page.rows[-1].date_added
-
-
-def _root(request: Request) -> str:
-    return str(request.scope.get("root_path", "")).rstrip("/")

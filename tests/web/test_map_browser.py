@@ -21,6 +21,7 @@ import httpx
 import pytest
 from playwright.sync_api import (
     Browser,
+    BrowserContext,
     ConsoleMessage,
     Dialog,
     Page,
@@ -31,7 +32,7 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-from tests.web.conftest import LIVE_USERS
+from tests.web.conftest import LIVE_USERS, LiveUser
 
 pytestmark = pytest.mark.browser
 
@@ -129,20 +130,35 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
-@pytest.fixture
-def map_page(browser: Browser, live_server: str) -> Iterator[MapPage]:
-    context = browser.new_context(viewport=VIEWPORT, locale="en-GB", timezone_id="Asia/Baghdad")
+def new_context(browser: Browser, viewport: ViewportSize = VIEWPORT) -> BrowserContext:
+    """A fresh browser profile as a watch officer in Baghdad has it."""
+    context = browser.new_context(viewport=viewport, locale="en-GB", timezone_id="Asia/Baghdad")
     context.set_default_timeout(15_000)
-    watch = LIVE_USERS["watch"]
-    login = {"name": watch.name, "password": watch.password}
-    assert context.request.post(f"{live_server}/api/session", data=login).ok
+    return context
+
+
+def log_in(context: BrowserContext, base_url: str, user: LiveUser) -> None:
+    """Start a session in `context` (its pages share the cookie) without the login form."""
+    login = {"name": user.name, "password": user.password}
+    assert context.request.post(f"{base_url}/api/session", data=login).ok
+
+
+def watched_page(context: BrowserContext, base_url: str) -> MapPage:
+    """A new page whose console errors, dialogs and requests to other hosts are recorded."""
     page = context.new_page()
-    opened = MapPage(page, live_server)
+    opened = MapPage(page, base_url)
     page.on("console", opened.on_console)
     page.on("pageerror", lambda error: opened.console_errors.append(str(error)))
     page.on("request", opened.on_request)
     page.on("dialog", opened.on_dialog)
-    yield opened
+    return opened
+
+
+@pytest.fixture
+def map_page(browser: Browser, live_server: str) -> Iterator[MapPage]:
+    context = new_context(browser)
+    log_in(context, live_server, LIVE_USERS["watch"])
+    yield watched_page(context, live_server)
     context.close()
 
 

@@ -14,10 +14,17 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, ViewportSize
 
 from tests.web.conftest import LIVE_USERS
-from tests.web.test_map_browser import SCREENSHOTS, VIEWPORT, MapPage, browser
+from tests.web.test_map_browser import (
+    SCREENSHOTS,
+    MapPage,
+    browser,
+    log_in,
+    new_context,
+    watched_page,
+)
 
 __all__ = ["browser"]  # the module's Chromium, shared with the map tests' fixture
 
@@ -29,15 +36,8 @@ REPORTS = {"en": "Reports", "ar": "التقارير", "ckb": "ڕاپۆرتەکا
 
 @pytest.fixture
 def session(browser: Browser, live_server: str) -> Iterator[MapPage]:
-    context = browser.new_context(viewport=VIEWPORT, locale="en-GB", timezone_id="Asia/Baghdad")
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    opened = MapPage(page, live_server)
-    page.on("console", opened.on_console)
-    page.on("pageerror", lambda error: opened.console_errors.append(str(error)))
-    page.on("request", opened.on_request)
-    page.on("dialog", opened.on_dialog)
-    yield opened
+    context = new_context(browser)
+    yield watched_page(context, live_server)
     context.close()
 
 
@@ -174,18 +174,15 @@ def test_a_watch_floor_session_in_three_languages(session: MapPage, live_server:
     session.assert_clean()
 
 
-TABLET = {"width": 768, "height": 1024}
+TABLET: ViewportSize = {"width": 768, "height": 1024}
 
 
 @pytest.mark.parametrize("code", ["en", "ar", "ckb"])
 def test_every_main_page_fits_a_tablet_without_sideways_scrolling(
     browser: Browser, live_server: str, code: str
 ) -> None:
-    context = browser.new_context(viewport=TABLET, locale="en-GB", timezone_id="Asia/Baghdad")
-    context.set_default_timeout(15_000)
-    analyst = LIVE_USERS["analyst"]
-    login = {"name": analyst.name, "password": analyst.password}
-    assert context.request.post(f"{live_server}/api/session", data=login).ok
+    context = new_context(browser, TABLET)
+    log_in(context, live_server, LIVE_USERS["analyst"])
     chosen = context.request.put(
         f"{live_server}/api/session/language",
         data={"language": code},
@@ -232,21 +229,15 @@ MAIN_PAGES = (
 def test_every_main_page_in_each_language(browser: Browser, live_server: str, code: str) -> None:
     """Screenshots for a person to look at, and what a machine can check: the language, the
     direction, no console error, no request to another host, nothing scrolling sideways."""
-    context = browser.new_context(viewport=VIEWPORT, locale="en-GB", timezone_id="Asia/Baghdad")
-    context.set_default_timeout(15_000)
-    admin = LIVE_USERS["admin"]
-    login = {"name": admin.name, "password": admin.password}
-    assert context.request.post(f"{live_server}/api/session", data=login).ok
+    context = new_context(browser)
+    log_in(context, live_server, LIVE_USERS["admin"])
     language = {"language": code}
     origin = {"Origin": live_server}
     assert context.request.put(
         f"{live_server}/api/session/language", data=language, headers=origin
     ).ok
-    page = context.new_page()
-    opened = MapPage(page, live_server)
-    page.on("console", opened.on_console)
-    page.on("pageerror", lambda error: opened.console_errors.append(str(error)))
-    page.on("request", opened.on_request)
+    opened = watched_page(context, live_server)
+    page = opened.page
     try:
         for path in MAIN_PAGES:
             answer = page.goto(live_server + path)
