@@ -183,7 +183,7 @@ def router(render: Renderer) -> APIRouter:
         """One incident: what happened, where (the three COD levels) and the map link."""
         incident = incident_by_id(conn, incident_id)
         if incident is None:
-            return render.page(request, "not_found.html", who, status_code=404)
+            return render.page(request, "error.html", who, status_code=404, status=404)
         lang = page_language(request, who)
         levels = ("adm3_pcode", "adm2_pcode", "adm1_pcode")
         wanted = {incident[level] for level in levels}

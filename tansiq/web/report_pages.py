@@ -121,7 +121,7 @@ def router(render: Renderer) -> APIRouter:
         ).rows
         versions = records.records(conn, who.viewer, rows) if rows else []
         if not versions or versions[-1]["type"] != "report":
-            return render.page(request, "not_found.html", who, status_code=404)
+            return render.page(request, "error.html", who, status_code=404, status=404)
         record_read(request.app.state.engine, who, [stix_id], "page")
         current = versions[-1]
         places = records.places(conn, who.viewer, current["places"]).values()
