@@ -30,6 +30,7 @@ from tansiq.importers.rejects import RejectsWriter
 from tansiq.settings import Settings
 from tansiq.store.database import require_schema, writing
 from tansiq.store.import_runs import record_import_run
+from tansiq.store.incident_grid import GridChanges
 from tansiq.store.incidents import upsert_incidents
 
 Source = Literal["ucdp", "acled"]
@@ -73,16 +74,19 @@ def import_file(
 ) -> ImportSummary:
     """Import one file as one all-or-nothing batch; raise ImportRejected in strict mode."""
     tally = _Tally()
+    # The map's grid counts of the whole file are written once, at the end (GridChanges).
+    grid = GridChanges()
     # The reader starts first, so that it does not inherit the database connection.
     with read_ahead(_placed_batches(request, settings, locator)) as ready, writing(engine) as conn:
         require_schema(conn)
         for batch in ready:
-            _take(conn, batch, request, settings, tally, now())
+            _take(conn, batch, request, settings, tally, now(), grid)
             if on_progress:
                 on_progress(tally.read)
         if tally.rejected_count and not request.skip_invalid:
             errors = [e for r in tally.rejected for e in r.errors]
             raise ImportRejected(str(request.path), errors, tally.rejected_count)
+        grid.write(conn)
         summary = tally.summary()
         record_import_run(conn, request.source, request.path, _sha256(request.path), summary, now())
     if request.skip_invalid:
@@ -120,6 +124,7 @@ def _take(
     settings: Settings,
     tally: _Tally,
     when: datetime,
+    grid: GridChanges,
 ) -> None:
     """Count one placed batch and write it, unless the file is already known to be rejected."""
     tally.header = batch.header
@@ -127,7 +132,7 @@ def _take(
     _reject(tally, batch.rejected, request.skip_invalid, settings.max_reported_errors)
     if tally.rejected_count and not request.skip_invalid:
         return  # the file will be rejected: keep checking rows, stop writing them
-    imported, updated, unchanged = upsert_incidents(conn, request.source, batch.rows, when)
+    imported, updated, unchanged = upsert_incidents(conn, request.source, batch.rows, when, grid)
     tally.imported += imported
     tally.updated += updated
     tally.unchanged += unchanged

@@ -38,6 +38,23 @@ class Settings(BaseSettings):
     incidents_page_limit: int = Field(
         default=50_000, ge=1, description="Most incidents one HTTP response carries."
     )
+    viewport_point_cap: int = Field(
+        default=2_000,
+        ge=0,
+        description="Most incidents a map view below the points zoom shows as points; "
+        "more are shown as counts on a grid.",
+    )
+    viewport_points_zoom: int = Field(
+        default=13,
+        ge=0,
+        description="Zoom from which the map shows points, however many (up to the page limit).",
+    )
+    grid_fold_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="How often the server folds newly imported incidents into the map's grid "
+        "(0: never; the map stays exact, only slower).",
+    )
     taxii_default_limit: int = Field(
         default=100, ge=1, description="TAXII page size when the client sends no limit."
     )

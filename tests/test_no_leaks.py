@@ -59,7 +59,8 @@ TAXII = "application/taxii+json;version=2.1"
 INTEL_URL = f"/taxii2/exchange/collections/{INTEL.id}/"
 WITHDRAWALS_URL = f"/taxii2/exchange/collections/{WITHDRAWALS.id}/"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-KEPT_TABLES = frozenset({"areas", "alembic_version"})
+KEPT_TABLES = frozenset({"areas", "alembic_version", "incident_grid_state"})
+"""Kept: the grid's state row says how far it counts, and ids never go back on PostgreSQL."""
 
 
 # --- the story -------------------------------------------------------------------------------

@@ -14,7 +14,18 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
 from tansiq import __version__
-from tansiq.api import areas, docs, health, incidents, node, problems, reports, session
+from tansiq.api import (
+    areas,
+    docs,
+    grid_folding,
+    health,
+    incidents,
+    node,
+    problems,
+    reports,
+    session,
+    viewport,
+)
 from tansiq.api.deps import state_now
 from tansiq.geo.locator import AreaLocator
 from tansiq.settings import Settings
@@ -27,11 +38,16 @@ from tansiq.web import router as web_router
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Run the intake validator while the app runs, unless the caller drains it (tests)."""
+    """Run the intake validator and the grid folder while the app runs, unless the caller
+    does their work itself (tests)."""
     if not app.state.background_validation:
         yield
         return
-    with worker.running(app.state, partial(state_now, app.state)):
+    fold_s = app.state.settings.grid_fold_seconds
+    with (
+        worker.running(app.state, partial(state_now, app.state)),
+        grid_folding.running(app.state.engine, fold_s),
+    ):
         yield
 
 
@@ -46,6 +62,7 @@ def create_app(
 
     With `background_validation=False` no validator thread runs: call
     `tansiq.sharing.taxii.validator.drain` to store what partners posted (deterministic tests).
+    Nor does the grid folder (tansiq.api.grid_folding): the map stays exact without it.
     """
     app = FastAPI(
         title="tansiq",
@@ -62,7 +79,7 @@ def create_app(
     app.state.locator = locator or AreaLocator.from_shipped()
     problems.install(app)
     docs.install(app)
-    for module in (health, session, node, incidents, areas, reports):
+    for module in (health, session, node, incidents, viewport, areas, reports):
         app.include_router(module.router)
     taxii.install(app)
     app.include_router(web_router())

@@ -41,6 +41,9 @@ areas = sa.Table(
     sa.Column("syria_border_district", sa.Boolean, nullable=False),
 )
 
+GRID_FACTS = ("latitude", "longitude", "incident_type", "fatalities", "adm3_pcode", "disputed")
+"""What the map's grid counts of an incident besides its date (tansiq.store.incident_grid)."""
+
 incidents = sa.Table(
     "incidents",
     metadata,
@@ -75,7 +78,43 @@ incidents = sa.Table(
     # COD pcodes nest (IQG13 ⊃ IQG13Q04 ⊃ IQG13Q04N01), so this one index serves an area
     # filter of any level as a prefix range; three indexes cost twice the import time.
     sa.Index("ix_incidents_adm3_date", "adm3_pcode", "date_start"),
+    # The map's points in a small box (tansiq.store.viewport): a latitude band, then longitude.
+    sa.Index("ix_incidents_position", "latitude", "longitude"),
 )
+
+incident_grid = sa.Table(
+    "incident_grid",
+    metadata,
+    sa.Column("level", sa.SmallInteger, primary_key=True, autoincrement=False),
+    sa.Column("all_months", sa.Boolean, primary_key=True),
+    sa.Column("cell_row", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("cell_col", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("month", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("incident_type", sa.String(80), primary_key=True),
+    sa.Column("adm3_pcode", sa.String(16), primary_key=True),
+    sa.Column("disputed", sa.Boolean, primary_key=True),
+    sa.Column("incidents", sa.Integer, nullable=False),
+    sa.Column("fatalities", sa.Integer, nullable=False),
+    sa.Column("sum_latitude", sa.Float, nullable=False),
+    sa.Column("sum_longitude", sa.Float, nullable=False),
+    # SQLite keeps the rows in key order: a box of cells is one range read of the table itself.
+    sqlite_with_rowid=False,
+)
+"""Incidents counted per map grid cell, month, type, sub-district and disputed flag, for the
+map's viewport at low zoom (tansiq.domain.viewport has the grid; tansiq.store.incident_grid
+folds new incidents in and moves updated ones). `month` is year * 12 + month - 1;
+the rows with `all_months` count every month (their `month` is -1), and come before the others
+in the key so that a view without dates reads them alone. `fatalities` sums the known ones;
+the sums of coordinates give each cell's centroid. A row whose count falls to 0 is deleted."""
+
+incident_grid_state = sa.Table(
+    "incident_grid_state",
+    metadata,
+    sa.Column("id", sa.SmallInteger, primary_key=True, autoincrement=False),
+    sa.Column("folded_through", sa.BigInteger, nullable=False),
+)
+"""One row (id 1): incident_grid counts the incidents whose id is at most `folded_through`.
+Newer ones (an import's, until the server folds them in) are counted from `incidents` by id."""
 
 positions = sa.Table(
     "positions",

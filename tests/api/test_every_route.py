@@ -135,6 +135,7 @@ PROTECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/api/incidents.geojson"): {},
     ("GET", "/api/incidents"): {},
     ("GET", "/api/incidents.csv"): {},
+    ("GET", "/api/incidents/viewport"): {"params": {"bbox": "38.7,29,48.6,37.4", "zoom": 6}},
     ("GET", "/api/areas"): {},
     ("GET", "/api/layers/{name}"): {},
     ("GET", "/api/locate"): {"params": {"lat": 35.4, "lon": 44.4}},
