@@ -34,13 +34,25 @@ map.on('click', (event) => {
 }));
 place(Number(latInput.value) || NaN, Number(lonInput.value) || NaN);
 
-['adm1', 'disputed'].forEach(async (name) => {
+/* The borders come from the node: the map says it is loading until both layers are drawn, and
+ * says so if they cannot be loaded (the coordinates can still be typed). */
+const mapElement = document.getElementById('place-map');
+const loading = document.querySelector('[data-testid="place-map-loading"]');
+const failed = document.querySelector('[data-testid="place-map-error"]');
+
+async function drawLayer(name) {
   const response = await fetch(`${base}/layers/${name}`, { credentials: 'same-origin' });
-  if (!response.ok) return;
+  if (!response.ok) throw new Error(`${name}: HTTP ${response.status}`);
   L.geoJSON(await response.json(), {
     interactive: false,
     style: name === 'disputed'
       ? { color: '#e07b00', weight: 1.5, fillOpacity: 0.08 }
       : { color: '#5f6b75', weight: 1, fill: false },
   }).addTo(map);
+}
+
+Promise.allSettled(['adm1', 'disputed'].map(drawLayer)).then((results) => {
+  loading.hidden = true;
+  mapElement.setAttribute('aria-busy', 'false');
+  failed.hidden = results.every((result) => result.status === 'fulfilled');
 });
