@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tansiq.settings import sqlite_url
@@ -84,3 +85,25 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_report(live_server: str) -> str:
+    """The id of an AMBER report in Arabic, with a place, written by the live node's analyst
+    (for the pages that show one report)."""
+    report = {
+        "title": "خلية تتحرك قرب مخمور",
+        "text": "شوهدت سيارتان بلا لوحات عند الغروب.",
+        "lang": "ar",
+        "tlp": "amber",
+        "grade": "B2",
+        "releasable_to": ["krg"],
+        "places": [{"lat": 35.78, "lon": 43.58, "name": "مخمور"}],
+    }
+    token = {"Authorization": f"Bearer {LIVE_USERS['analyst'].token}"}
+    answer = httpx.post(
+        f"{live_server}/api/reports", json=report, headers=token, trust_env=False, timeout=30
+    )
+    answer.raise_for_status()
+    report_id: str = answer.json()["id"]
+    return report_id

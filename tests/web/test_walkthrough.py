@@ -19,6 +19,7 @@ from playwright.sync_api import Browser, Page, ViewportSize
 from tests.web.conftest import LIVE_USERS
 from tests.web.test_map_browser import (
     SCREENSHOTS,
+    VIEWPORT,
     MapPage,
     browser,
     log_in,
@@ -177,9 +178,40 @@ def test_a_watch_floor_session_in_three_languages(session: MapPage, live_server:
 TABLET: ViewportSize = {"width": 768, "height": 1024}
 
 
+def assert_fits(page: Page, path: str, viewport: ViewportSize) -> None:
+    """Nothing scrolls sideways, and the menu is on the screen."""
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, f"{path} scrolls sideways by {overflow}px"
+    if page.locator(".nav").count() == 0:  # the login page has no menu
+        return
+    for link in page.locator(".nav a").all():
+        box = link.bounding_box()
+        assert box is not None, f"{path}: the menu is hidden"
+        right = box["x"] + box["width"]
+        assert box["x"] >= 0, f"{path}: menu off screen: {box}"
+        assert right <= viewport["width"], f"{path}: menu off screen: {box}"
+        assert 0 <= box["y"] < viewport["height"], f"{path}: menu off screen: {box}"
+
+
+def check_login_page(browser: Browser, live_server: str, code: str, viewport: ViewportSize) -> None:
+    """The login page (no session) in `code`, on a screen of `viewport`."""
+    context = new_context(browser, viewport)
+    context.add_cookies([{"name": "tansiq_lang", "value": code, "url": live_server}])
+    opened = watched_page(context, live_server)
+    try:
+        opened.page.goto(f"{live_server}/login")
+        assert opened.page.evaluate("document.documentElement.lang") == code
+        assert_fits(opened.page, "/login", viewport)
+        opened.assert_clean()
+    finally:
+        context.close()
+
+
 @pytest.mark.parametrize("code", ["en", "ar", "ckb"])
 def test_every_main_page_fits_a_tablet_without_sideways_scrolling(
-    browser: Browser, live_server: str, code: str
+    browser: Browser, live_server: str, live_report: str, code: str
 ) -> None:
     context = new_context(browser, TABLET)
     log_in(context, live_server, LIVE_USERS["analyst"])
@@ -194,20 +226,20 @@ def test_every_main_page_fits_a_tablet_without_sideways_scrolling(
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda error: errors.append(str(error)))
     try:
-        for path in ("/", "/reports", "/reports/new"):
+        for path in ("/", "/reports", "/reports/new", f"/reports/{live_report}"):
             page.goto(live_server + path)
             if path == "/":
                 page.wait_for_selector('#map[data-layers="ready"]')
             assert page.evaluate("document.documentElement.lang") == code
-            overflow = page.evaluate(
-                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-            )
-            assert overflow <= 0, f"{path} scrolls sideways by {overflow}px"
+            assert_fits(page, path, TABLET)
             name = path.strip("/").replace("/", "-") or "map"
+            if name.startswith("reports-report--"):
+                name = "report"
             shoot(page, f"tablet-{code}-{name}")
         assert errors == []
     finally:
         context.close()
+    check_login_page(browser, live_server, code, TABLET)
 
 
 MAIN_PAGES = (
@@ -226,9 +258,12 @@ MAIN_PAGES = (
 
 
 @pytest.mark.parametrize("code", ["en", "ar", "ckb"])
-def test_every_main_page_in_each_language(browser: Browser, live_server: str, code: str) -> None:
+def test_every_main_page_in_each_language(
+    browser: Browser, live_server: str, live_report: str, code: str
+) -> None:
     """Screenshots for a person to look at, and what a machine can check: the language, the
-    direction, no console error, no request to another host, nothing scrolling sideways."""
+    direction, no console error, no request to another host, nothing scrolling sideways at
+    1366x768 and the menu on the screen."""
     context = new_context(browser)
     log_in(context, live_server, LIVE_USERS["admin"])
     language = {"language": code}
@@ -239,7 +274,7 @@ def test_every_main_page_in_each_language(browser: Browser, live_server: str, co
     opened = watched_page(context, live_server)
     page = opened.page
     try:
-        for path in MAIN_PAGES:
+        for path in (*MAIN_PAGES, f"/reports/{live_report}"):
             answer = page.goto(live_server + path)
             assert answer is not None
             assert answer.status == 200, path
@@ -249,12 +284,12 @@ def test_every_main_page_in_each_language(browser: Browser, live_server: str, co
             assert page.evaluate("document.documentElement.lang") == code
             direction = "ltr" if code == "en" else "rtl"
             assert page.evaluate("document.documentElement.dir") == direction
-            overflow = page.evaluate(
-                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-            )
-            assert overflow <= 0, f"{path} scrolls sideways by {overflow}px"
+            assert_fits(page, path, VIEWPORT)
             name = path.split("?")[0].strip("/").replace("/", "-") or "map"
+            if name.startswith("reports-report--"):
+                name = "report"
             shoot(page, f"page-{code}-{name}")
         opened.assert_clean()
     finally:
         context.close()
+    check_login_page(browser, live_server, code, VIEWPORT)
