@@ -50,6 +50,18 @@ class LoginRequired(Unauthorized):
         self.path = path
 
 
+class TooManyAttempts(TansiqError):
+    """Logins refused for a while after too many wrong passwords (tansiq.api.throttle)."""
+
+    status = 429
+    title = "Too many attempts"
+
+    def __init__(self, retry_after_s: int) -> None:
+        self.retry_after_s = retry_after_s
+        self.minutes = max(1, -(-retry_after_s // 60))
+        super().__init__(f"too many failed logins: try again in {self.minutes} min")
+
+
 class Forbidden(TansiqError):
     status = 403
     title = "Forbidden"

@@ -49,6 +49,23 @@ class Settings(BaseSettings):
         ge=0,
         description="Zoom from which the map shows points, however many (up to the page limit).",
     )
+    login_max_failures: int = Field(
+        default=5,
+        ge=1,
+        description="Wrong passwords for one user name after which logins for it are refused "
+        "for `login_lockout_minutes`.",
+    )
+    login_max_failures_per_address: int = Field(
+        default=30,
+        ge=1,
+        description="Wrong passwords from one client address after which logins from it are "
+        "refused for `login_lockout_minutes` (a watch floor may share one address).",
+    )
+    login_lockout_minutes: float = Field(
+        default=15,
+        gt=0,
+        description="How long logins stay refused after the last of too many wrong passwords.",
+    )
     grid_fold_seconds: float = Field(
         default=5.0,
         ge=0,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from functools import partial
 
 from fastapi import FastAPI
@@ -27,6 +28,7 @@ from tansiq.api import (
     viewport,
 )
 from tansiq.api.deps import state_now
+from tansiq.api.throttle import LoginThrottle
 from tansiq.geo.locator import AreaLocator
 from tansiq.settings import Settings
 from tansiq.sharing import taxii
@@ -77,6 +79,11 @@ def create_app(
     app.state.background_validation = background_validation
     app.state.engine = engine or create_db_engine(settings.db)
     app.state.locator = locator or AreaLocator.from_shipped()
+    app.state.login_throttle = LoginThrottle(
+        settings.login_max_failures,
+        settings.login_max_failures_per_address,
+        timedelta(minutes=settings.login_lockout_minutes),
+    )
     problems.install(app)
     docs.install(app)
     for module in (health, session, node, incidents, viewport, areas, reports):

@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
 from tansiq.api.deps import root_path
-from tansiq.errors import LoginRequired, TansiqError
+from tansiq.errors import LoginRequired, TansiqError, TooManyAttempts
 from tansiq.web.error_pages import ErrorPages, wants_page
 
 PROBLEM_JSON = "application/problem+json"
@@ -49,8 +49,10 @@ def _tansiq_error(exc: Exception) -> Problem:
     assert isinstance(exc, TansiqError)
     if exc.status >= 500:
         log.error("%s: %s", type(exc).__name__, exc)
-    challenge = {"WWW-Authenticate": CHALLENGE} if exc.status == 401 else {}
-    return Problem(exc.status, exc.title, str(exc), challenge)
+    headers = {"WWW-Authenticate": CHALLENGE} if exc.status == 401 else {}
+    if isinstance(exc, TooManyAttempts):
+        headers = {"Retry-After": str(exc.retry_after_s)}
+    return Problem(exc.status, exc.title, str(exc), headers)
 
 
 def _validation_error(exc: Exception) -> Problem:

@@ -3,12 +3,14 @@
 `POST /api/session` checks a password and sets the session cookie (HttpOnly, SameSite=Strict,
 Secure when the node serves HTTPS); `DELETE /api/session` ends it. The HTML login form posts to
 `/login` (tansiq.web.login), which uses the same functions. Logins, failed logins and logouts
-go to the audit chain: an administrator sees who tried what, and when.
+go to the audit chain: an administrator sees who tried what, and when. Too many wrong
+passwords for a name or from an address refuse logins for a while (tansiq.api.throttle).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -17,10 +19,12 @@ from pydantic import BaseModel, Field
 
 from tansiq import accounts
 from tansiq.accounts import Principal
+from tansiq.api import throttle
 from tansiq.api.auth import SESSION_COOKIE, Caller
 from tansiq.api.deps import now, root_path
+from tansiq.api.throttle import LoginThrottle
 from tansiq.domain.languages import Language
-from tansiq.errors import Unauthorized
+from tansiq.errors import TooManyAttempts, Unauthorized
 from tansiq.store import audit
 from tansiq.store.database import writing
 
@@ -49,20 +53,35 @@ def whoami(who: Principal) -> dict[str, Any]:
 def start_session(
     request: Request, name: str, password: str, at: datetime
 ) -> tuple[Principal, str]:
-    """Check the password and open a session (audited either way); Unauthorized if wrong."""
+    """Check the password and open a session (audited either way); Unauthorized if wrong,
+    TooManyAttempts while the name or the address is throttled (tansiq.api.throttle)."""
     shown = name.replace("\x00", "")[:100]  # what the audit can record of a name
+    limiter: LoginThrottle = request.app.state.login_throttle
+    address = request.client.host if request.client else None
+    counted = throttle.keys(shown, address)
+    wait = limiter.retry_after(counted, at)
     with writing(request.app.state.engine) as conn:
-        try:
-            who, token = accounts.log_in(conn, name, password, at)
-        except Unauthorized:
-            failed = True
+        if wait is not None:
+            audit.append(
+                conn, at=at, actor=shown, action="login-throttled", subject=shown, detail={}
+            )
         else:
-            failed = False
-        action = "login-failed" if failed else "login"
-        audit.append(conn, at=at, actor=shown, action=action, subject=shown, detail={})
+            try:
+                who, token = accounts.log_in(conn, name, password, at)
+            except Unauthorized:
+                failed = True
+            else:
+                failed = False
+            action = "login-failed" if failed else "login"
+            audit.append(conn, at=at, actor=shown, action=action, subject=shown, detail={})
+    if wait is not None:
+        log.warning("login for %r refused: too many failures", shown)
+        raise TooManyAttempts(math.ceil(wait.total_seconds()))
     if failed:
+        limiter.failed(counted, at)
         log.warning("failed login for %r", shown)
         raise Unauthorized("wrong user name or password")
+    limiter.succeeded(counted[0])
     return who, token
 
 

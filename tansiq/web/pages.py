@@ -33,7 +33,7 @@ from tansiq.api.auth import OptionalCaller, PageCaller, same_origin
 from tansiq.api.deps import read_conn, root_path, state_now
 from tansiq.domain.languages import NATIVE_NAMES, Language, from_accept_language, language
 from tansiq.domain.reports import WRITERS
-from tansiq.errors import Forbidden, InvalidInput, Unauthorized
+from tansiq.errors import Forbidden, InvalidInput, TooManyAttempts, Unauthorized
 from tansiq.sharing import records
 from tansiq.sharing.reads import record_read
 from tansiq.store.database import writing
@@ -196,16 +196,21 @@ def router(render: Renderer) -> APIRouter:
                 form.get("password", "")[:1000],
                 state_now(request.app.state),
             )
-        except Unauthorized:
-            return render.page(
+        except (Unauthorized, TooManyAttempts) as refused:
+            throttled = refused if isinstance(refused, TooManyAttempts) else None
+            response: Response = render.page(
                 request,
                 "login.html",
                 None,
-                status_code=401,
+                status_code=refused.status,
                 next=target,
                 failed=True,
+                wait_minutes=throttled.minutes if throttled else None,
                 name=form.get("name", "")[:100],
             )
+            if throttled:
+                response.headers["Retry-After"] = str(throttled.retry_after_s)
+            return response
         response = RedirectResponse(safe_next(target, root_path(request)), status_code=303)
         session.set_session_cookie(request, response, token)
         return response
