@@ -29,8 +29,10 @@ from tansiq.commands.common import (
 )
 from tansiq.commands.node import node_app
 from tansiq.commands.peers import peers_app, sync
+from tansiq.commands.positions import load_demo_positions, positions_app
 from tansiq.commands.reports import cells_app, comment, reports_app
 from tansiq.commands.stixfiles import export_app, import_stix
+from tansiq.demo_positions import DEMO_PARTNERS
 from tansiq.domain.areas import Area, AreaLevel
 from tansiq.domain.incidents import IncidentFilter
 from tansiq.domain.reports import Role
@@ -62,6 +64,7 @@ app.add_typer(peers_app, name="peers")
 app.add_typer(node_app, name="node")
 app.add_typer(export_app, name="export")
 app.add_typer(audit_app, name="audit")
+app.add_typer(positions_app, name="positions")
 app.command("comment")(comment)
 app.command("sync")(sync)
 import_app.command("stix")(import_stix)
@@ -367,7 +370,8 @@ def demo(
     """Build a fresh demo database from the shipped UCDP events and serve it.
 
     Two demo people of the JCC can log in to the page: demo-watch (watch officer) and
-    demo-analyst (analyst), with the password printed at start.
+    demo-analyst (analyst), with the password printed at start. The map also shows SYNTHETIC
+    positions of joc and krg (`tansiq positions demo`), released to each other and the JCC.
     """
     for suffix in ("", "-wal", "-shm"):
         Path(f"{file}{suffix}").unlink(missing_ok=True)
@@ -377,6 +381,8 @@ def demo(
     _run_import(DEMO_EVENTS, "ucdp", False, settings.db, False)
     password = password or secrets.token_urlsafe(12)
     token = _demo_people(settings, password)
+    written = load_demo_positions(settings.db)
+    err.print(f"demo positions (synthetic): {written.created}")
     err.print(
         f"log in as demo-watch or demo-analyst (jcc), password: {password}\n"
         f"demo-analyst's API token for scripts (Authorization: Bearer): {token}",
@@ -385,12 +391,6 @@ def demo(
     )
     if not no_serve:
         _serve(settings)
-
-
-DEMO_PARTNERS = (
-    ("joc", "Joint Operations Command"),
-    ("krg", "Kurdistan Region Security Council"),
-)
 
 
 def _demo_people(settings: Settings, password: str) -> str:

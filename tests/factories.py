@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from tansiq.domain.incidents import IncidentDraft, row_digest
-from tansiq.domain.markings import identity_id
+from tansiq.domain.markings import Tlp, identity_id
+from tansiq.domain.positions import PositionDraft, PositionKind
 from tansiq.sharing import signing
 from tansiq.sharing.signing import SigningKey
 from tansiq.store.schema import INCIDENT_WRITE_COLUMNS
@@ -78,3 +79,22 @@ def sign_as(obj: dict[str, Any], partner: str, key: SigningKey) -> dict[str, Any
     """`obj` signed by `partner`'s node with `key`, as that node serves its tombstones."""
     signature = signing.Signature(identity_id(partner), key.sign(signing.canonical(obj)))
     return signing.signed(obj, signature)
+
+
+def make_position(**overrides: Any) -> PositionDraft:
+    """A joc checkpoint just south of Kirkuk city, released to nobody, active from 2024."""
+    values: dict[str, Any] = {
+        "partner": "joc",
+        "kind": PositionKind.CHECKPOINT,
+        "name": "Checkpoint 1 south of Kirkuk (synthetic)",
+        "latitude": 35.44,
+        "longitude": 44.39,
+        "coverage_radius_m": 1500.0,
+        "active_from": datetime(2024, 1, 1, tzinfo=UTC),
+        "active_to": None,
+        "synthetic": True,
+        "tlp": Tlp.AMBER,
+        "releasable_to": frozenset(),
+    }
+    values.update(overrides)
+    return PositionDraft(**values)

@@ -22,6 +22,7 @@ from tansiq.api import (
     health,
     incidents,
     node,
+    positions,
     problems,
     reports,
     session,
@@ -86,7 +87,7 @@ def create_app(
     )
     problems.install(app)
     docs.install(app)
-    for module in (health, session, node, incidents, viewport, areas, reports):
+    for module in (health, session, node, incidents, viewport, areas, reports, positions):
         app.include_router(module.router)
     taxii.install(app)
     app.include_router(web_router())

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
+import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.engine import Connection
@@ -22,7 +23,7 @@ from tansiq.domain.markings import parse_tlp
 from tansiq.domain.reports import CellDraft, Place, ReportDraft
 from tansiq.errors import NotFound
 from tansiq.places import place_all
-from tansiq.sharing import exchange, records, stix
+from tansiq.sharing import exchange, records, report_places, stix
 from tansiq.sharing.reads import record_read
 from tansiq.store import objects
 from tansiq.store.database import writing
@@ -101,6 +102,24 @@ def list_reports(
     total, found = records.listing(conn, who.viewer, type, q, limit, offset)
     record_read(request.app.state.engine, who, [r["id"] for r in found], "api")
     return {"total": total, "returned": len(found), "items": found}
+
+
+@router.get("/api/reports.geojson", response_class=Response)
+def reports_geojson(
+    request: Request,
+    conn: Conn,
+    who: Caller,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+) -> Response:
+    """The places of the reports the caller may read, for the map: a GeoJSON FeatureCollection
+    of points, one per place (`report_id`, `title`, `first_line`, `tlp`, `published`, `place`),
+    for a page of the reports with a readable place, newest first; `total` and `returned`
+    count reports."""
+    total, items, features = report_places.located_reports(conn, who.viewer, limit, offset)
+    record_read(request.app.state.engine, who, [item["id"] for item in items], "api")
+    body = {"type": "FeatureCollection", "total": total, "returned": len(items)}
+    return Response(orjson.dumps({**body, "features": features}), media_type="application/geo+json")
 
 
 @router.get("/api/objects/{stix_id}")

@@ -282,6 +282,21 @@ def count(
     return int(conn.execute(stmt.where(*_listing(viewer, types, text))).scalar_one())
 
 
+def linking(
+    conn: Connection, viewer: Viewer, *, types: Collection[str], prefix: str
+) -> list[tuple[str, tuple[str, ...]]]:
+    """(id, linked ids) of the latest visible objects of these types that link to an id starting
+    with `prefix` ("location--"), newest first, without their bodies: for a reader that decides
+    from the links alone which to show (whether the linked ids are readable is for it to ask)."""
+    o = stix_objects
+    stmt = (
+        sa.select(o.c.stix_id, o.c.ref_ids)
+        .where(*_listing(viewer, types, None), o.c.ref_ids.like(_containing(prefix), escape="\\"))
+        .order_by(o.c.date_added.desc())
+    )
+    return [(str(i), tuple(str(refs).split())) for i, refs in conn.execute(stmt)]
+
+
 def _listing(
     viewer: Viewer, types: Collection[str], text: str | None
 ) -> list[sa.ColumnElement[bool]]:
@@ -295,7 +310,7 @@ def _listing(
     if types:
         where.append(o.c.stix_type.in_(sorted(types)))
     if text:
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = _containing(text)
         # Never the body: it holds ids of linked objects the viewer may not see.
         where.append(
             sa.or_(
@@ -304,6 +319,11 @@ def _listing(
             )
         )
     return where
+
+
+def _containing(text: str) -> str:
+    """A LIKE pattern (escape character \\) matching values that contain `text`."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def audience(conn: Connection, pk: int) -> frozenset[str]:

@@ -133,8 +133,27 @@ positions = sa.Table(
     sa.Column("adm2_pcode", sa.String(16), nullable=False),
     sa.Column("adm3_pcode", sa.String(16), nullable=False),
     sa.Column("disputed", sa.Boolean, nullable=False),
+    sa.Column("tlp", sa.String(16), nullable=False, server_default="amber"),
     sa.CheckConstraint("coverage_radius_m >= 0", name="radius_not_negative"),
+    # The natural key: writing a partner's position of the same name again replaces it.
+    sa.Index("ix_positions_partner_name", "partner_code", "name", unique=True),
 )
+"""Partners' checkpoints, bases, posts and patrols, each with its coverage circle and period
+(tansiq.domain.positions). Marked like a report: `tlp` here, who it is released to in
+`position_audience` (tansiq.store.positions reads through it, failing closed)."""
+
+position_audience = sa.Table(
+    "position_audience",
+    metadata,
+    sa.Column(
+        "position_id",
+        sa.Integer,
+        sa.ForeignKey("positions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("partner_code", sa.String(32), primary_key=True),
+)
+"""Who a position is released to (partner codes, its own partner always among them)."""
 
 import_runs = sa.Table(
     "import_runs",

@@ -20,10 +20,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from starlette.routing import Mount
 
+from tansiq import positions
 from tansiq.api.app import create_app
 from tansiq.geo.locator import AreaLocator
 from tansiq.settings import Settings
 from tansiq.sharing.taxii.collections import collection_id
+from tansiq.store.database import writing
+from tests.conftest import FROZEN_NOW
+from tests.factories import make_position
 from tests.nodes import Account, setup_node
 
 PUBLIC = {
@@ -94,7 +98,13 @@ def _as(account: Account) -> dict[str, str]:
 
 
 def _add(client: TestClient, people: dict[str, Account], title: str, to: list[str]) -> str:
-    body = {"title": title, "text": "two vehicles", "tlp": "amber", "releasable_to": to}
+    body = {
+        "title": title,
+        "text": "two vehicles",
+        "tlp": "amber",
+        "releasable_to": to,
+        "places": [{"lat": 35.78, "lon": 43.58, "name": "Makhmour"}],
+    }
     answer = client.post("/api/reports", json=body, headers=_as(people["joc-analyst"]))
     assert answer.status_code == 201, answer.text
     return str(answer.json()["id"])
@@ -140,6 +150,9 @@ PROTECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/api/layers/{name}"): {},
     ("GET", "/api/locate"): {"params": {"lat": 35.4, "lon": 44.4}},
     ("GET", "/api/reports"): {},
+    ("GET", "/api/reports.geojson"): {},
+    ("GET", "/api/positions"): {},
+    ("GET", "/api/positions.geojson"): {},
     ("GET", "/api/objects/{stix_id}"): {},
     ("POST", "/api/reports"): {"json": {"title": "x", "tlp": "amber"}},
     ("POST", "/api/cells"): {"json": {"name": "x", "tlp": "amber"}},
@@ -275,7 +288,12 @@ def test_an_object_not_released_to_a_partner_is_not_found_for_its_people(
 NO_SUCH_ID = "report--00000000-0000-4000-8000-000000000000"
 
 
-LISTS = [("/api/reports", {}), ("/api/stix/bundle", {}), ("/reports", {})]
+LISTS = [
+    ("/api/reports", {}),
+    ("/api/reports.geojson", {}),
+    ("/api/stix/bundle", {}),
+    ("/reports", {}),
+]
 
 
 @pytest.mark.parametrize(("path", "params"), LISTS)
@@ -350,3 +368,24 @@ def test_a_peer_gets_over_taxii_only_what_is_released_to_its_partner(
     )
     assert ids["shared"] in manifest.text
     assert ids["secret"] not in manifest.text
+
+
+@pytest.mark.parametrize("path", ["/api/positions", "/api/positions.geojson"])
+def test_positions_show_to_their_partner_and_audience_only(node: Any, path: str) -> None:
+    client, people, _ = node
+    with writing(client.app.state.engine) as conn:
+        drafts = [
+            make_position(name=SECRET_TITLE),
+            make_position(name=SHARED_TITLE, releasable_to=frozenset({"krg"})),
+        ]
+        positions.save(conn, client.app.state.locator, drafts, "test", FROZEN_NOW)
+
+    def seen(user: str) -> set[str]:
+        answer = client.get(path, headers=_as(people[user]))
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["total"] == sum(t in answer.text for t in (SECRET_TITLE, SHARED_TITLE))
+        return {title for title in (SECRET_TITLE, SHARED_TITLE) if title in answer.text}
+
+    assert seen("joc-analyst") == seen("joc-watch") == {SECRET_TITLE, SHARED_TITLE}
+    assert seen("krg-analyst") == seen("asayish-analyst") == {SHARED_TITLE}
+    assert seen("jcc-analyst") == set()

@@ -39,6 +39,7 @@ def test_demo_builds_a_fresh_node_and_serves_the_map(tmp_path: Path) -> None:
             disputed = browser.get(
                 "/api/incidents.geojson", params={"disputed": "true", "limit": 1}
             ).json()
+            positions = browser.get("/api/positions.geojson").json()
     finally:
         proc.terminate()
         _, stderr = proc.communicate(timeout=20)
@@ -47,6 +48,11 @@ def test_demo_builds_a_fresh_node_and_serves_the_map(tmp_path: Path) -> None:
     assert page.status_code == 200
     assert "text/html" in page.headers["content-type"]
     assert 0 < disputed["total"] < 7_219
+    # The demo's synthetic positions of both sides, released to the JCC's people.
+    shown = [f["properties"] for f in positions["features"]]
+    assert positions["total"] == len(shown) > 10
+    assert {p["partner"] for p in shown} == {"joc", "krg"}
+    assert all(p["synthetic"] and p["name"].endswith("(synthetic)") for p in shown)
     assert f"http://127.0.0.1:{port}/" in stderr.decode()
     assert f"password: {PASSWORD}" in stderr.decode()
 
