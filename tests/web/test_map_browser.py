@@ -302,7 +302,10 @@ def test_clicking_an_area_shows_its_english_and_arabic_names(map_page: MapPage) 
     map_page.open()
     page = map_page.page
     page.locator(".leaflet-control-layers label", has_text="Incidents").click()
-    page.wait_for_function("() => document.querySelectorAll('.leaflet-marker-icon').length === 0")
+    # Incidents and their clusters go; positions and reports (other overlays) may stay.
+    page.wait_for_function(
+        "() => document.querySelectorAll('.leaflet-marker-icon.incident, .cluster').length === 0"
+    )
 
     # West of Ramadi, in Anbar's desert: one district, far from every label and control.
     page.locator("#map").click(position=point_of(page, 33.0, 41.0))

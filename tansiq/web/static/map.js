@@ -8,6 +8,8 @@ import { ApiError, getJson, isYes } from './api.js';
 import { PANES, buildLayer, style } from './areas.js';
 import { fillTemplate, h } from './dom.js';
 import { KINDS, createIncidentLayer, incidentMarker, markerDiameter } from './incidents.js';
+import { positionLegendRows, showPositions } from './positions.js';
+import { showReportPlaces } from './report-places.js';
 import {
   LOCALE, NUMBERING, RTL, STRINGS, areaName, formatNumber, plural, t, translatePage,
 } from './strings.js';
@@ -138,6 +140,13 @@ layerControl.addTo(map);
 
 const incidentLayer = createIncidentLayer().addTo(map);
 layerControl.addOverlay(incidentLayer, t('layers.incidents'));
+
+// Coverage circles lie over the areas and under the markers; clicks go through them.
+map.createPane('coverage').style.zIndex = '285';
+const positionLayer = L.layerGroup().addTo(map);
+layerControl.addOverlay(positionLayer, t('positions.layer'));
+const reportLayer = L.layerGroup().addTo(map);
+layerControl.addOverlay(reportLayer, t('reportPlaces.layer'));
 
 // ---- vector layers -----------------------------------------------------------------------
 
@@ -425,6 +434,37 @@ function selectArea(props) {
   scheduleReload();
 }
 
+// ---- positions and reports ---------------------------------------------------------------
+
+// What the node releases to the viewer's partner: loaded once, whatever the incident filters.
+const positionLegend = h('ul', {
+  className: 'legend-list', attrs: { 'data-testid': 'legend-positions' },
+});
+
+async function loadOverlay(name, path, show) {
+  try {
+    show(await getJson(path));
+    clearError(name);
+  } catch (error) {
+    reportFailure(name, error, (detail) => t(name + '.error', { detail }));
+  } finally {
+    map.getContainer().dataset[name] = 'ready';
+  }
+}
+
+function loadPositions() {
+  return loadOverlay('positions', '/positions.geojson', (collection) => {
+    const rows = positionLegendRows(collection, showPositions(positionLayer, collection));
+    positionLegend.replaceChildren(...(rows.length ? rows
+      : [h('li', { className: 'legend-row legend-none' }, t('positions.none'))]));
+  });
+}
+
+function loadReportPlaces() {
+  return loadOverlay('reportPlaces', '/reports.geojson',
+    (collection) => showReportPlaces(reportLayer, collection));
+}
+
 // ---- legend and node status --------------------------------------------------------------
 
 function legendRow(swatch, text) {
@@ -439,6 +479,8 @@ function buildLegend() {
     dot.style.width = dot.style.height = markerDiameter(deaths) + 'px';
     return h('span', { className: 'legend-size' }, dot, STRINGS.legend.sizeSteps[i]);
   }));
+  const reports = h('ul', { className: 'legend-list' },
+    legendRow(h('span', { className: 'swatch swatch-report' }), t('reportPlaces.legend')));
   const areas = h('ul', { className: 'legend-list' },
     ...['disputed', 'kri', 'syria', 'adm1', 'adm2', 'adm3', 'neighbours'].map((key) =>
       legendRow(h('span', { className: 'swatch swatch-' + key }), t('legend.' + key))));
@@ -446,6 +488,9 @@ function buildLegend() {
     h('h3', null, t('legend.incidents')), kinds,
     h('h3', null, t('legend.size')), sizes,
     h('p', { className: 'legend-note' }, t('legend.clusters')),
+    h('h3', null, t('positions.legend')), positionLegend,
+    h('p', { className: 'legend-note' }, t('positions.legendCoverage')),
+    h('h3', null, t('reportPlaces.layer')), reports,
     h('h3', null, t('legend.areas')), areas,
   );
 }
@@ -473,3 +518,5 @@ checkHealth();
 loadAreas().then(() => highlightSelectedArea());
 loadVectorLayers();
 loadIncidents();
+loadPositions();
+loadReportPlaces();
