@@ -22,11 +22,11 @@ from sqlalchemy.engine import Connection
 from tansiq.api.auth import caller
 from tansiq.api.deps import read_conn, settings
 from tansiq.domain.incidents import IncidentFilter
-from tansiq.errors import InvalidInput
+from tansiq.errors import InvalidInput, NotFound
 from tansiq.exports import RECORD_FIELDS, geojson_bytes, geojson_feature, incident_record
 from tansiq.settings import Settings
 from tansiq.store.areas import require_area
-from tansiq.store.incidents import count_incidents, find_incidents
+from tansiq.store.incidents import count_incidents, find_incidents, incident_by_id
 
 router = APIRouter(tags=["incidents"], dependencies=[Depends(caller)])
 """Every route here needs a logged-in caller (tansiq.api.auth), like the page that uses them."""
@@ -129,6 +129,17 @@ def incidents_list(
     page = _limit(limit, config)
     items = [incident_record(r) for r in find_incidents(conn, filt, limit=page, offset=offset)]
     return {"total": count_incidents(conn, filt), "limit": page, "offset": offset, "items": items}
+
+
+# `:int`: only digits name an incident, so /api/incidents/viewport is left to its own route.
+@router.get("/api/incidents/{incident_id:int}")
+def incident(conn: Conn, incident_id: int) -> dict[str, Any]:
+    """One incident as a JSON record (the items of /api/incidents), by its `id`; the map's
+    popups ask for it when a point is opened."""
+    found = incident_by_id(conn, str(incident_id))
+    if found is None:
+        raise NotFound(f"no such incident: {incident_id}")
+    return incident_record(found)
 
 
 def _records(conn: Connection, filt: IncidentFilter) -> Iterator[dict[str, Any]]:

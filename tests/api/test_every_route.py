@@ -113,6 +113,7 @@ def _add(client: TestClient, people: dict[str, Account], title: str, to: list[st
 INTEL = collection_id("intel")
 FILL = {
     "{incident_id}": "1",
+    "{incident_id:int}": "1",
     "{name}": "adm1",
     "{cid}": INTEL,
     "{sid}": "0" * 8,
@@ -144,6 +145,7 @@ PROTECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("PUT", "/api/session/language"): {"json": {"language": "ar"}},
     ("GET", "/api/incidents.geojson"): {},
     ("GET", "/api/incidents"): {},
+    ("GET", "/api/incidents/{incident_id:int}"): {},
     ("GET", "/api/incidents.csv"): {},
     ("GET", "/api/incidents/viewport"): {"params": {"bbox": "38.7,29,48.6,37.4", "zoom": 6}},
     ("GET", "/api/areas"): {},

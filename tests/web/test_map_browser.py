@@ -323,17 +323,16 @@ def test_an_api_error_shows_its_detail_in_the_banner(map_page: MapPage) -> None:
     map_page.open()
     page = map_page.page
     detail = "from: '2020-13-01' is not a date in the form YYYY-MM-DD"
-    page.route(
-        "**/api/incidents.geojson*",
-        lambda route: route.fulfill(
-            status=400,
-            content_type="application/problem+json",
-            body=(
-                '{"type": "about:blank", "title": "Invalid input", "status": 400,'
-                f' "detail": "{detail}"}}'
-            ),
+    refuse = lambda route: route.fulfill(  # noqa: E731
+        status=400,
+        content_type="application/problem+json",
+        body=(
+            '{"type": "about:blank", "title": "Invalid input", "status": 400,'
+            f' "detail": "{detail}"}}'
         ),
     )
+    page.route("**/api/incidents?*", refuse)
+    page.route("**/api/incidents/viewport*", refuse)
 
     page.locator('[data-testid="filter-disputed"]').check()
 
@@ -350,17 +349,29 @@ def test_an_api_error_shows_its_detail_in_the_banner(map_page: MapPage) -> None:
 
 def test_text_from_data_is_shown_as_text_never_as_markup(map_page: MapPage) -> None:
     hostile = '<img src="/static/x.png" data-injected="1"><b>Raid</b> & "siege"'
+    one_point = {
+        "kind": "points",
+        "total": 1,
+        "zoom": 6,
+        "bbox": [38.0, 29.0, 49.0, 38.0],
+        "level": None,
+        "cell_deg": None,
+        "cells": [],
+        "returned": 1,
+        "points": [
+            {"id": 1, "lat": 35.47, "lon": 44.39, "type": hostile, "fatalities": 2,
+             "date": "2014-06-10"}
+        ],
+    }  # fmt: skip
 
-    def one_hostile_incident(route: Route) -> None:
-        collection = route.fetch().json()
-        feature = collection["features"][0]
+    def hostile_record(route: Route) -> None:
+        record = route.fetch().json()
         for key in ("headline", "place", "actor1", "sub_type"):
-            feature["properties"][key] = hostile
-        route.fulfill(
-            json={**collection, "features": [feature], "total": 1, "returned": 1},
-        )
+            record[key] = hostile
+        route.fulfill(json=record)
 
-    map_page.page.route("**/api/incidents.geojson*", one_hostile_incident)
+    map_page.page.route("**/api/incidents/viewport*", lambda route: route.fulfill(json=one_point))
+    map_page.page.route(re.compile(r"/api/incidents/\d+$"), hostile_record)
     map_page.open()
 
     map_page.page.locator(".leaflet-marker-icon.incident").click()
@@ -373,28 +384,38 @@ def test_text_from_data_is_shown_as_text_never_as_markup(map_page: MapPage) -> N
     map_page.assert_clean()
 
 
-def test_a_capped_answer_shows_returned_of_total(map_page: MapPage) -> None:
-    def inflate_total(route: Route) -> None:
-        collection = route.fetch().json()
-        collection["total"] = collection["returned"] + 5000
-        route.fulfill(json=collection)
+def test_a_view_with_more_incidents_than_it_shows_says_so(
+    map_page: MapPage, api: httpx.Client
+) -> None:
+    features = incidents(api, limit=3)["features"]
+    points = [
+        {
+            "id": f["properties"]["id"],
+            "lat": f["geometry"]["coordinates"][1],
+            "lon": f["geometry"]["coordinates"][0],
+            "type": f["properties"]["incident_type"],
+            "fatalities": f["properties"]["fatalities"],
+            "date": f["properties"]["date"],
+        }
+        for f in features
+    ]
+    capped = {"kind": "points", "total": 5003, "returned": 3, "cells": [], "points": points}
+    map_page.page.route("**/api/incidents/viewport*", lambda route: route.fulfill(json=capped))
 
-    map_page.page.route("**/api/incidents.geojson*", inflate_total)
     map_page.open()
 
-    count = map_page.page.locator(COUNT).inner_text()
-    returned = map_page.page.locator(".leaflet-marker-icon").count()
-    assert returned > 0
-    assert count.startswith("Showing ")
-    numbers = [int(n.replace(",", "")) for n in re.findall(r"[\d,]+", count)]
-    assert numbers == [numbers[0], map_page.shown_total()]
-    assert numbers[0] + 5000 == map_page.shown_total()
+    assert (
+        map_page.shown_total() == incidents(api, limit=1)["total"]
+    )  # the filter's, not the view's
+    assert map_page.page.locator(".leaflet-marker-icon.incident, .cluster").count() > 0
+    note = map_page.page.locator('[data-testid="incident-note"]').inner_text()
+    assert "Only 3 of the 5,003 incidents in view are on the map" in note
     map_page.assert_clean()
 
 
 def test_the_loading_indicator_shows_until_incidents_arrive(map_page: MapPage) -> None:
     held: list[Route] = []
-    map_page.page.route("**/api/incidents.geojson*", lambda route: held.append(route))
+    map_page.page.route("**/api/incidents/viewport*", lambda route: held.append(route))
     map_page.page.goto(map_page.base_url + "/")
     loading = map_page.page.locator(LOADING)
 

@@ -1,7 +1,9 @@
-/* Incidents on the map: markers coloured by type and sized by fatalities, clustered, with a
- * popup of what happened. */
+/* Incidents on the map, as the node's viewport answers for the view (/api/incidents/viewport):
+ * zoomed out, a circle per grid cell with its count, coloured by its most common type, that
+ * zooms in when clicked; zoomed in, a marker per incident coloured by type and sized by
+ * fatalities, clustered, whose popup asks the node for the incident's details. */
 
-import { isYes } from './api.js';
+import { getJson, isYes } from './api.js';
 import { cssColour, h } from './dom.js';
 import { formatDate, formatNumber, t } from './strings.js';
 
@@ -35,6 +37,11 @@ function actorsText(props) {
   return props.actor2 ? t('popup.versus', { a: first, b: props.actor2 }) : first;
 }
 
+/** A page of this node, under the path it is served at (the API's base without /api). */
+function pageUrl(path) {
+  return (document.body.dataset.apiBase || '/api').replace(/\/api$/, '') + path;
+}
+
 function incidentPopup(props) {
   const kind = incidentKind(props.incident_type);
   const content = h('div', {
@@ -66,23 +73,79 @@ function incidentPopup(props) {
     content.append(h('p', { className: 'badges' },
       h('span', { className: 'badge badge-disputed' }, t('flags.disputed'))));
   }
+  content.append(h('a', {
+    className: 'button button-small popup-link',
+    attrs: {
+      href: pageUrl('/incidents/' + encodeURIComponent(props.id)),
+      'data-testid': 'incident-link',
+    },
+  }, t('popup.openIncident')));
   return content;
 }
 
-/** The marker of one incident feature (a GeoJSON pointToLayer function). */
-export function incidentMarker(feature, latlng) {
-  const props = feature.properties || {};
-  const kind = incidentKind(props.incident_type);
-  const size = markerDiameter(props.fatalities);
-  const marker = L.marker(latlng, {
+function waitingPopup(text) {
+  return h('div', { className: 'popup popup-waiting', attrs: { 'aria-live': 'polite' } }, text);
+}
+
+/** Fill a marker's popup with its incident's details, asked of the node the first time the
+ * popup opens. */
+function loadDetails(marker, id) {
+  let record = null;
+  marker.on('popupopen', async () => {
+    if (record) return;
+    try {
+      record = await getJson('/incidents/' + encodeURIComponent(id));
+      marker.setPopupContent(incidentPopup(record));
+    } catch (error) {
+      marker.setPopupContent(waitingPopup(t('popup.failed', { detail: error.message })));
+    }
+  });
+}
+
+/** The marker of one incident of a viewport answer ({id, lat, lon, type, fatalities, date}). */
+export function incidentMarker(point) {
+  const kind = incidentKind(point.type);
+  const size = markerDiameter(point.fatalities);
+  const marker = L.marker([point.lat, point.lon], {
     icon: L.divIcon({ className: 'incident kind-' + kind, html: '', iconSize: [size, size] }),
-    title: t('markerTitle', { date: props.date || '', type: t('types.' + kind) }),
+    title: t('markerTitle', { date: point.date || '', type: t('types.' + kind) }),
     keyboard: true,
     riseOnHover: true,
   });
   marker.kind = kind;
-  marker.fatalities = Math.max(0, Number(props.fatalities) || 0);
-  marker.bindPopup(() => incidentPopup(props), { maxWidth: 340, minWidth: 240 });
+  marker.fatalities = Math.max(0, Number(point.fatalities) || 0);
+  marker.bindPopup(waitingPopup(t('popup.loading')), { maxWidth: 340, minWidth: 240 });
+  loadDetails(marker, point.id);
+  return marker;
+}
+
+/** The type with most incidents in a grid cell's {type: count}, as one of KINDS. */
+export function dominantKind(types) {
+  const byKind = Object.fromEntries(KINDS.map((kind) => [kind, 0]));
+  Object.entries(types || {}).forEach(([type, count]) => {
+    byKind[incidentKind(type)] += Number(count) || 0;
+  });
+  return KINDS.reduce((best, kind) => (byKind[kind] > byKind[best] ? kind : best), KINDS[0]);
+}
+
+/** A grid cell's circle: sized by its count, coloured by its most common type. */
+export function gridCellMarker(cell, onChoose) {
+  const kind = dominantKind(cell.types);
+  const size = Math.round(Math.min(42, 20 + 6 * Math.log10(Math.max(1, cell.count))));
+  const title = t('cluster', {
+    count: formatNumber(cell.count), fatalities: formatNumber(cell.fatalities || 0),
+  });
+  const marker = L.marker([cell.lat, cell.lon], {
+    icon: L.divIcon({
+      className: 'cluster grid-cell kind-' + kind,
+      html: h('span', { className: 'grid-count' }, formatNumber(cell.count)),
+      iconSize: [size, size],
+    }),
+    title: t('gridTitle', { cell: title }),
+    keyboard: true,
+    riseOnHover: true,
+  });
+  marker.on('click', () => onChoose(cell));
   return marker;
 }
 
@@ -115,7 +178,7 @@ function clusterIcon(cluster, colours) {
 }
 
 /** The clustered layer the incidents go in. */
-export function createIncidentLayer() {
+function createIncidentLayer() {
   const colours = Object.fromEntries(KINDS.map((kind) => [kind, cssColour(kind)]));
   return L.markerClusterGroup({
     chunkedLoading: true,
@@ -124,4 +187,41 @@ export function createIncidentLayer() {
     spiderfyOnMaxZoom: true,
     iconCreateFunction: (cluster) => clusterIcon(cluster, colours),
   });
+}
+
+/**
+ * The incidents overlay. `show(answer)` draws a viewport answer: its grid cells, or its
+ * incidents (clustered). Markers of incidents still in view are kept, so that a popup open on
+ * one stays open while the map moves. `onChooseCell(cell)` runs when a cell is clicked.
+ */
+export function createIncidentOverlay(onChooseCell) {
+  const points = createIncidentLayer();
+  const cells = L.layerGroup();
+  const shown = new Map();
+
+  function showPoints(list) {
+    const wanted = new Map(list.map((point) => [String(point.id), point]));
+    const gone = [...shown.keys()].filter((id) => !wanted.has(id));
+    points.removeLayers(gone.map((id) => shown.get(id)));
+    gone.forEach((id) => shown.delete(id));
+    const fresh = [...wanted].filter(([id]) => !shown.has(id)).map(([id, point]) => {
+      const marker = incidentMarker(point);
+      shown.set(id, marker);
+      return marker;
+    });
+    points.addLayers(fresh);
+  }
+
+  return {
+    layer: L.layerGroup([cells, points]),
+    show(answer) {
+      cells.clearLayers();
+      if (answer.kind === 'grid') {
+        showPoints([]);
+        (answer.cells || []).forEach((cell) => cells.addLayer(gridCellMarker(cell, onChooseCell)));
+      } else {
+        showPoints(answer.points || []);
+      }
+    },
+  };
 }

@@ -7,7 +7,7 @@
 import { ApiError, getJson, isYes } from './api.js';
 import { PANES, buildLayer, style } from './areas.js';
 import { fillTemplate, h } from './dom.js';
-import { KINDS, createIncidentLayer, incidentMarker, markerDiameter } from './incidents.js';
+import { KINDS, createIncidentOverlay, markerDiameter } from './incidents.js';
 import { positionLegendRows, showPositions } from './positions.js';
 import { showReportPlaces } from './report-places.js';
 import {
@@ -138,8 +138,9 @@ new HomeControl().addTo(map);
 const layerControl = L.control.layers(null, null, { collapsed: false, position: 'top' + END });
 layerControl.addTo(map);
 
-const incidentLayer = createIncidentLayer().addTo(map);
-layerControl.addOverlay(incidentLayer, t('layers.incidents'));
+const incidents = createIncidentOverlay((cell) => zoomToCell(cell));
+incidents.layer.addTo(map);
+layerControl.addOverlay(incidents.layer, t('layers.incidents'));
 
 // Coverage circles lie over the areas and under the markers; clicks go through them.
 map.createPane('coverage').style.zIndex = '285';
@@ -230,78 +231,132 @@ function rememberFilters(filters) {
   window.history.replaceState(null, '', window.location.pathname + (query ? '?' + query : ''));
 }
 
-function setLoading(loading) {
-  loadingElement.hidden = !loading;
-  countElement.setAttribute('aria-busy', loading ? 'true' : 'false');
+// Two requests answer the filters: the count of every matching incident (/api/incidents,
+// the number the panel shows) and what the current view shows (/api/incidents/viewport,
+// asked again whenever the map moves). Each aborts its own previous request.
+const busy = { count: false, view: false };
+const notes = { count: '', view: '' };
+
+function setBusy(part, value) {
+  busy[part] = value;
+  loadingElement.hidden = !(busy.count || busy.view);
+  if (part === 'count') countElement.setAttribute('aria-busy', value ? 'true' : 'false');
 }
 
-function showCount(collection) {
-  const returned = Number(collection.returned ?? collection.features.length);
-  const total = Number(collection.total ?? returned);
+function setNote(part, text) {
+  notes[part] = text;
+  noteElement.textContent = [notes.count, notes.view].filter(Boolean).join(' · ');
+}
+
+function showCount(total) {
   const totalElement = h('strong', {
     attrs: { 'data-testid': 'incident-total', 'data-value': String(total) },
   }, formatNumber(total));
-  if (returned < total) {
-    fillTemplate(countElement, t('countCapped'), {
-      returned: h('strong', null, formatNumber(returned)),
-      total: totalElement,
-    });
-    noteElement.textContent = t('countCappedNote', { returned: formatNumber(returned) });
-  } else {
-    fillTemplate(countElement, plural('count', total), { total: totalElement });
-    const time = new Date().toLocaleTimeString(LOCALE,
-      { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', numberingSystem: NUMBERING });
-    noteElement.textContent = t('loadedAt', { time });
-  }
+  fillTemplate(countElement, plural('count', total), { total: totalElement });
+  const time = new Date().toLocaleTimeString(LOCALE,
+    { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', numberingSystem: NUMBERING });
+  setNote('count', t('loadedAt', { time }));
   countElement.classList.remove('is-stale');
   emptyElement.hidden = total > 0;
 }
 
 function markCountStale() {
   countElement.classList.add('is-stale');
-  noteElement.textContent = t('countStale');
+  setNote('count', t('countStale'));
 }
 
-let incidentRequest = null;
+/** What the view shows, when the map cannot show every incident in it one by one. */
+function viewNote(answer) {
+  if (answer.kind === 'grid') return t('gridNote');
+  const returned = Number(answer.returned);
+  if (returned < Number(answer.total)) {
+    return t('viewCappedNote',
+      { returned: formatNumber(returned), total: formatNumber(Number(answer.total)) });
+  }
+  return '';
+}
 
-async function loadIncidents() {
-  if (incidentRequest) incidentRequest.abort();
+/** Run `load(signal)` as the latest request of `part`, aborting the one before. */
+const requests = {};
+async function latest(part, load) {
+  if (requests[part]) requests[part].abort();
   const request = new AbortController();
-  incidentRequest = request;
-  const filters = currentFilters();
-  rememberFilters(filters);
-  setLoading(true);
-  emptyElement.hidden = true;
+  requests[part] = request;
+  setBusy(part, true);
   try {
-    // No limit: the node caps the answer at its own configured maximum.
-    const collection = await getJson('/incidents.geojson', filters, request.signal);
-    const markers = [];
-    L.geoJSON(collection, {
-      pointToLayer: (feature, latlng) => {
-        const marker = incidentMarker(feature, latlng);
-        markers.push(marker);
-        return marker;
-      },
-    });
-    incidentLayer.clearLayers();
-    incidentLayer.addLayers(markers);
-    showCount(collection);
-    clearError('incidents');
+    await load(request.signal);
+    clearError(part);
   } catch (error) {
     if (error.name !== 'AbortError') markCountStale();
-    reportFailure('incidents', error);
+    reportFailure(part, error);
   } finally {
-    if (incidentRequest === request) {
-      incidentRequest = null;
-      setLoading(false);
+    if (requests[part] === request) {
+      requests[part] = null;
+      setBusy(part, false);
     }
   }
+}
+
+function loadCount(filters) {
+  emptyElement.hidden = true;
+  return latest('count', async (signal) => {
+    const answer = await getJson('/incidents', { ...filters, limit: 1 }, signal);
+    showCount(Number(answer.total));
+  });
+}
+
+/** The view as the API takes it, a little wider than the map so that panning shows markers. */
+function viewBox() {
+  const bounds = map.getBounds().pad(0.1);
+  const clamp = (value, limit) => Math.max(-limit, Math.min(limit, value)).toFixed(5);
+  return [
+    clamp(bounds.getWest(), 180), clamp(bounds.getSouth(), 90),
+    clamp(bounds.getEast(), 180), clamp(bounds.getNorth(), 90),
+  ].join(',');
+}
+
+let lastView = '';
+
+function loadView(filters) {
+  const params = { ...filters, bbox: viewBox(), zoom: Math.round(map.getZoom()) };
+  lastView = JSON.stringify(params);
+  return latest('view', async (signal) => {
+    const answer = await getJson('/incidents/viewport', params, signal);
+    incidents.show(answer);
+    setNote('view', viewNote(answer));
+  });
+}
+
+function loadIncidents() {
+  const filters = currentFilters();
+  rememberFilters(filters);
+  loadCount(filters);
+  loadView(filters);
 }
 
 let reloadTimer = null;
 function scheduleReload() {
   window.clearTimeout(reloadTimer);
   reloadTimer = window.setTimeout(loadIncidents, FILTER_DEBOUNCE_MS);
+}
+
+// A move asks for the new view only; the count does not depend on it.
+let moveTimer = null;
+map.on('moveend', () => {
+  window.clearTimeout(moveTimer);
+  moveTimer = window.setTimeout(() => {
+    const filters = currentFilters();
+    const params = { ...filters, bbox: viewBox(), zoom: Math.round(map.getZoom()) };
+    if (JSON.stringify(params) !== lastView) loadView(filters);
+  }, FILTER_DEBOUNCE_MS);
+});
+
+/** A grid cell clicked: zoom in on it (two steps, or enough to fill the view with it). */
+function zoomToCell(cell) {
+  const [west, south, east, north] = cell.bounds;
+  const fit = map.getBoundsZoom([[south, west], [north, east]]);
+  const zoom = Math.min(map.getMaxZoom(), Math.max(Math.floor(map.getZoom()) + 2, fit - 1));
+  map.setView([cell.lat, cell.lon], zoom);
 }
 
 // ---- filters -----------------------------------------------------------------------------
@@ -487,6 +542,7 @@ function buildLegend() {
   document.getElementById('legend').replaceChildren(
     h('h3', null, t('legend.incidents')), kinds,
     h('h3', null, t('legend.size')), sizes,
+    h('p', { className: 'legend-note' }, t('legend.grid')),
     h('p', { className: 'legend-note' }, t('legend.clusters')),
     h('h3', null, t('positions.legend')), positionLegend,
     h('p', { className: 'legend-note' }, t('positions.legendCoverage')),
