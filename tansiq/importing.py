@@ -74,7 +74,7 @@ def import_file(
 ) -> ImportSummary:
     """Import one file as one all-or-nothing batch; raise ImportRejected in strict mode."""
     tally = _Tally()
-    # The map's grid counts of the whole file are written once, at the end (GridChanges).
+    # The grid moves of incidents corrected by the file are written once, at the end.
     grid = GridChanges()
     # The reader starts first, so that it does not inherit the database connection.
     with read_ahead(_placed_batches(request, settings, locator)) as ready, writing(engine) as conn:

@@ -24,12 +24,14 @@ def areas(
     conn: Annotated[Connection, Depends(read_conn)],
     level: Annotated[AreaLevel | None, Query(description="1, 2 or 3")] = None,
     disputed: Annotated[bool, Query(description="only disputed areas")] = False,
-) -> list[dict[str, Any]]:
-    """Governorates, districts and sub-districts with English and Arabic names and flags."""
-    return [
-        {**asdict(a), "level": int(a.level)}
-        for a in list_areas(conn, level=level, disputed_only=disputed)
-    ]
+    limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+) -> dict[str, Any]:
+    """Governorates, districts and sub-districts with English and Arabic names and flags, by
+    pcode, a page at a time (the default page holds all 413 shipped areas)."""
+    found = list_areas(conn, level=level, disputed_only=disputed)
+    items = [{**asdict(a), "level": int(a.level)} for a in found[offset : offset + limit]]
+    return {"total": len(found), "limit": limit, "offset": offset, "items": items}
 
 
 @router.get("/api/layers/{name}", response_class=Response)

@@ -78,8 +78,9 @@ incidents = sa.Table(
     # COD pcodes nest (IQG13 ⊃ IQG13Q04 ⊃ IQG13Q04N01), so this one index serves an area
     # filter of any level as a prefix range; three indexes cost twice the import time.
     sa.Index("ix_incidents_adm3_date", "adm3_pcode", "date_start"),
-    # The map's points in a small box (tansiq.store.viewport): a latitude band, then longitude.
-    sa.Index("ix_incidents_position", "latitude", "longitude"),
+    # The map's points in a small box (tansiq.store.viewport): a latitude band, then longitude,
+    # then the dates, so that a date range is checked in the index.
+    sa.Index("ix_incidents_position", "latitude", "longitude", "date_start"),
 )
 
 incident_grid = sa.Table(

@@ -118,9 +118,20 @@ def test_unknown_routes_and_layers_are_404_problems(client: TestClient) -> None:
 
 def test_areas_lists_the_disputed_districts_with_arabic_names(client: TestClient) -> None:
     body = client.get("/api/areas", params={"level": 2, "disputed": "true"}).json()
-    assert len(body) == 14
-    kirkuk = next(a for a in body if a["pcode"] == "IQG13Q04")
+    assert (body["total"], body["offset"]) == (14, 0)
+    kirkuk = next(a for a in body["items"] if a["pcode"] == "IQG13Q04")
     assert (kirkuk["name_en"], kirkuk["name_ar"]) == ("Kirkuk", "كركوك")
+
+
+def test_areas_come_a_page_at_a_time(client: TestClient) -> None:
+    whole = client.get("/api/areas").json()
+    assert whole["total"] == len(whole["items"]) == 413
+    pages = [
+        client.get("/api/areas", params={"limit": 100, "offset": n}).json()
+        for n in range(0, 413, 100)
+    ]
+    assert [a["pcode"] for p in pages for a in p["items"]] == [a["pcode"] for a in whole["items"]]
+    assert client.get("/api/areas", params={"limit": 0}).status_code == 400
 
 
 @pytest.mark.parametrize(

@@ -434,10 +434,11 @@ function byName(a, b) {
 /** Fill the area filter: each governorate, then its districts, disputed ones marked. */
 async function loadAreas() {
   try {
-    const [governorates, districts] = await Promise.all([
+    // One page holds every governorate or district (the node's list has 413 areas in all).
+    const [governorates, districts] = (await Promise.all([
       getJson('/areas', { level: 1 }),
       getJson('/areas', { level: 2 }),
-    ]);
+    ])).map((page) => page.items);
     const chosen = areaSelect.value;
     const others = Array.from(areaSelect.querySelectorAll('optgroup[data-group="other"] option'));
     const groups = governorates.slice().sort(byName).map((governorate) => h('optgroup',

@@ -4,7 +4,7 @@ incident_grid counts incidents per grid cell (three levels), month (and every mo
 sub-district and disputed flag, so that the map's viewport at low zoom sums a few thousand
 rows instead of reading a million incidents (tansiq.store.incident_grid).
 incident_grid_state says up to which incident id the grid counts; ix_incidents_position finds
-the incidents of a small box when the map shows points.
+the incidents of a small box when the map shows points (its dates in the index too).
 
 Revision ID: 0011
 Revises: 0010
@@ -58,7 +58,7 @@ def upgrade() -> None:
         sa.Column("folded_through", sa.BigInteger, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_incident_grid_state"),
     )
-    op.create_index("ix_incidents_position", "incidents", ["latitude", "longitude"])
+    op.create_index("ix_incidents_position", "incidents", ["latitude", "longitude", "date_start"])
     incident_grid.rebuild(op.get_bind())
 
 
