@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
+
+from tests.conftest import REPO
 
 
 def free_port() -> int:
@@ -30,3 +35,23 @@ def wait_until_healthy(url: str, proc: subprocess.Popen[bytes], seconds: float =
             pass
         time.sleep(0.1)
     raise RuntimeError(f"tansiq serve at {url} did not become healthy in time")
+
+
+@contextmanager
+def serving(db: str) -> Iterator[str]:
+    """`tansiq serve` on `db` (a URL) at a free loopback port, healthy; yields its base URL and
+    stops it afterwards."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tansiq", "serve", "--db", db, "--port", str(port)],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(url, proc)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -26,7 +26,7 @@ import calendar
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Literal
 
 from tansiq.domain.incidents import IncidentFilter
@@ -205,6 +205,61 @@ def split_by_month(date_from: date | None, date_to: date | None) -> MonthSplit:
             days.append((start if date_from is None else max(start, date_from), date_to))
     empty = first is not None and last is not None and first > last
     return MonthSplit(None if empty else (first, last), tuple(days))
+
+
+@dataclass(frozen=True, slots=True)
+class DayCount:
+    """How a date range is counted: whole months from the grid, plus the days of `add`, minus
+    the days of `subtract` (inclusive day ranges, counted from the incidents one by one)."""
+
+    months: tuple[int | None, int | None] | None
+    add: tuple[tuple[date, date], ...]
+    subtract: tuple[tuple[date, date], ...] = ()
+
+
+def count_plan(date_from: date | None, date_to: date | None) -> DayCount:
+    """The cheapest way to count a date range: the loose days at an end of the range are
+    counted one by one, unless fewer days are left out of their month, in which case the
+    whole month is counted from the grid and the days left out are taken away (June 10 to
+    30: June minus June 1 to 9). At most half a month of days is then read at each end."""
+    split = split_by_month(date_from, date_to)
+    months = split.months
+    add: list[tuple[date, date]] = []
+    subtract: list[tuple[date, date]] = []
+    for first, last in split.days:
+        month = month_index(first)
+        outside = _outside(first, last, month)
+        if sum((b - a).days + 1 for a, b in outside) >= (last - first).days + 1:
+            add.append((first, last))
+            continue
+        months = _with_month(months, month)
+        subtract.extend(outside)
+    return DayCount(months, tuple(add), tuple(subtract))
+
+
+def _outside(first: date, last: date, month: int) -> list[tuple[date, date]]:
+    """The days of `month` before `first` and after `last` (none, one or two stretches)."""
+    start, end = month_first_day(month), month_last_day(month)
+    found = []
+    if first > start:
+        found.append((start, first - timedelta(days=1)))
+    if last < end:
+        found.append((last + timedelta(days=1), end))
+    return found
+
+
+def _with_month(
+    months: tuple[int | None, int | None] | None, month: int
+) -> tuple[int | None, int | None]:
+    """A range of whole months grown by the month just before or after it (or that month)."""
+    if months is None:
+        return (month, month)
+    low, high = months
+    if low is not None and month == low - 1:
+        return (month, high)
+    if high is not None and month == high + 1:
+        return (low, month)
+    raise ValueError(f"month {month} does not touch the range {months}")
 
 
 # --- answers ------------------------------------------------------------------------------------

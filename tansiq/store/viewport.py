@@ -2,7 +2,9 @@
 
 Counts come from incident_grid: whole months from its rows, and the days a date range takes
 from a month it does not cover whole (at most two ends) from `incidents` through the date
-index, so the filter stays exact while the whole of Iraq over years sums a few thousand rows.
+index, or that whole month from the grid less the days it leaves out, whichever reads fewer
+days (tansiq.domain.viewport.count_plan); so the filter stays exact while the whole of Iraq
+over years sums a few thousand rows.
 Incidents the grid does not count yet (newer than its `folded_through`) are counted from
 `incidents` through the primary key: an answer is exact before the server has folded them in,
 only slower.
@@ -24,10 +26,10 @@ from tansiq.domain.viewport import (
     MapPoint,
     Viewport,
     ViewportQuery,
+    count_plan,
     level_for_zoom,
     month_first_day,
     month_last_day,
-    split_by_month,
 )
 from tansiq.settings import Settings
 from tansiq.store.incident_grid import (
@@ -86,23 +88,24 @@ def grid_cells(conn: Connection, query: ViewportQuery) -> tuple[int, tuple[GridC
     """The level for the zoom and the cells of that level the box touches, with their counts."""
     level = min(level_for_zoom(query.zoom), STORED_LEVELS[-1])
     cells = CellRange.covering(query.bbox, level)
-    split = split_by_month(query.filter.date_from, query.filter.date_to)
+    plan = count_plan(query.filter.date_from, query.filter.date_to)
     tally = _Tally(level)
     filt = query.filter
-    if split.months is not None:
-        tally.add(conn.execute(_from_grid(cells, split.months, filt)))
+    if plan.months is not None:
+        tally.add(conn.execute(_from_grid(cells, plan.months, filt)))
         through = folded_through(conn)
         if _newest_id(conn) > through:
-            first, last = split.months
+            first, last = plan.months
             months = replace(
                 filt,
                 date_from=None if first is None else month_first_day(first),
                 date_to=None if last is None else month_last_day(last),
             )
             tally.add(conn.execute(_from_incidents(cells, months, after_id=through)))
-    for first_day, last_day in split.days:
-        days = replace(filt, date_from=first_day, date_to=last_day)
-        tally.add(conn.execute(_from_incidents(cells, days)))
+    for sign, stretches in ((1, plan.add), (-1, plan.subtract)):
+        for first_day, last_day in stretches:
+            days = replace(filt, date_from=first_day, date_to=last_day)
+            tally.add(conn.execute(_from_incidents(cells, days)), sign)
     return level, tally.cells()
 
 
@@ -196,15 +199,16 @@ class _Tally:
     level: int
     sums: dict[tuple[int, int], _Sums] = field(default_factory=dict)
 
-    def add(self, rows: Iterable[Any]) -> None:
-        """Add rows of (row, col, type, incidents, fatalities, sum of lat, sum of lon)."""
+    def add(self, rows: Iterable[Any], sign: int = 1) -> None:
+        """Add (sign 1) or take away (sign -1) rows of (row, col, type, incidents,
+        fatalities, sum of lat, sum of lon)."""
         for row, col, kind, count, deaths, lat, lon in rows:
             cell = self.sums.setdefault((int(row), int(col)), _Sums())
-            cell.incidents += int(count)
-            cell.fatalities += int(deaths or 0)
-            cell.latitude += float(lat)
-            cell.longitude += float(lon)
-            cell.by_type[kind] = cell.by_type.get(kind, 0) + int(count)
+            cell.incidents += sign * int(count)
+            cell.fatalities += sign * int(deaths or 0)
+            cell.latitude += sign * float(lat)
+            cell.longitude += sign * float(lon)
+            cell.by_type[kind] = cell.by_type.get(kind, 0) + sign * int(count)
 
     def cells(self) -> tuple[GridCell, ...]:
         """The cells with incidents, south-west first; each placed at its incidents' centroid."""
@@ -215,7 +219,7 @@ class _Tally:
                 col,
                 s.incidents,
                 s.fatalities,
-                dict(sorted(s.by_type.items())),
+                {kind: n for kind, n in sorted(s.by_type.items()) if n},
                 s.latitude / s.incidents,
                 s.longitude / s.incidents,
             )

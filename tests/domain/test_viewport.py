@@ -14,6 +14,7 @@ from tansiq.domain.viewport import (
     ViewportQuery,
     cell_col,
     cell_row,
+    count_plan,
     level_for_zoom,
     month_index,
     split_by_month,
@@ -141,3 +142,37 @@ def test_a_range_inside_one_month_is_one_stretch_of_days() -> None:
     split = split_by_month(date(2016, 3, 10), date(2016, 3, 20))
     assert split.months is None
     assert split.days == ((date(2016, 3, 10), date(2016, 3, 20)),)
+
+
+@FAST
+@given(first=DAYS, length=st.integers(0, 800), bounded=st.sampled_from(["both", "from", "to"]))
+def test_a_count_plan_counts_each_day_of_the_range_once_and_reads_few_days(
+    first: date, length: int, bounded: str
+) -> None:
+    last = first + timedelta(length)
+    date_from = first if bounded in ("both", "from") else None
+    date_to = last if bounded in ("both", "to") else None
+    plan = count_plan(date_from, date_to)
+    low, high = plan.months or (1, 0)
+    for day in _days(first - timedelta(62), last + timedelta(62)):
+        month = month_index(day)
+        whole = (low is None or month >= low) and (high is None or month <= high)
+        counted = whole + sum(a <= day <= b for a, b in plan.add)
+        counted -= sum(a <= day <= b for a, b in plan.subtract)
+        wanted = (date_from is None or day >= date_from) and (date_to is None or day <= date_to)
+        assert counted == wanted, day
+        assert all(not (a <= day <= b) or whole for a, b in plan.subtract), "only from months"
+    read = sum((b - a).days + 1 for a, b in (*plan.add, *plan.subtract))
+    loose = sum((b - a).days + 1 for a, b in split_by_month(date_from, date_to).days)
+    assert read <= loose
+    assert read <= 2 * 16 or plan.months is None  # at most about half a month at each end
+
+
+def test_an_end_late_in_its_month_counts_the_month_less_its_first_days() -> None:
+    plan = count_plan(date(2014, 6, 10), date(2017, 7, 20))
+    assert plan.months == (month_index(date(2014, 6, 1)), month_index(date(2017, 7, 1)))
+    assert plan.add == ()
+    assert plan.subtract == (
+        (date(2014, 6, 1), date(2014, 6, 9)),
+        (date(2017, 7, 21), date(2017, 7, 31)),
+    )

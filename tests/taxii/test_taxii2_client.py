@@ -6,8 +6,6 @@ on a free loopback port, exactly as `tansiq serve` runs in deployment.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,9 +25,9 @@ from tansiq.sharing.taxii.collections import INBOX, INTEL
 from tansiq.store import migrate
 from tansiq.store.areas import load_areas
 from tansiq.store.database import create_db_engine, writing
-from tests.conftest import FROZEN_NOW, REPO
+from tests.conftest import FROZEN_NOW
 from tests.nodes import Account, setup_node
-from tests.servers import free_port, wait_until_healthy
+from tests.servers import serving
 from tests.taxii.conftest import sighting_envelope
 
 pytestmark = pytest.mark.slow
@@ -82,20 +80,8 @@ def _prepare(db: str) -> tuple[dict[str, Account], list[str], str]:
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveNode]:
     db = sqlite_url(Path(tmp_path_factory.mktemp("taxii")) / "node.db")
     people, cells, report = _prepare(db)
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tansiq", "serve", "--db", db, "--port", str(port)],
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(url, proc)
+    with serving(db) as url:
         yield LiveNode(url, people, cells, report)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def test_discovery_and_api_root(live: LiveNode) -> None:

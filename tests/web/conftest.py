@@ -17,7 +17,7 @@ import pytest
 
 from tansiq.settings import sqlite_url
 from tests.conftest import REPO, SHIPPED_UCDP
-from tests.servers import free_port, wait_until_healthy
+from tests.servers import serving
 
 
 def _tansiq(*args: str) -> str:
@@ -71,20 +71,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             db,
         )
         LIVE_USERS[name] = LiveUser(name, LIVE_PASSWORD, json.loads(added)["token"])
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tansiq", "serve", "--db", db, "--port", str(port)],
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(url, proc)
+    with serving(db) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")

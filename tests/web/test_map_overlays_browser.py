@@ -20,7 +20,7 @@ from playwright.sync_api import Browser
 
 from tansiq.settings import sqlite_url
 from tests.conftest import REPO
-from tests.servers import free_port, wait_until_healthy
+from tests.servers import serving
 from tests.web.conftest import LiveUser
 from tests.web.test_map_browser import (
     MapPage,
@@ -87,20 +87,8 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
         "--lat", "34.93", "--lon", "43.49", "--place", "Baiji", "--tlp", "amber",
         "--releasable-to", "krg", "--json", "--as", "analyst",
     )  # fmt: skip
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tansiq", "serve", "--db", db, "--port", str(port)],
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(url, proc)
+    with serving(db) as url:
         yield Node(url, users, json.loads(report)["id"])
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def _open_map(chromium: Browser, node: Node, user: str) -> MapPage:
