@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
+from sqlalchemy.engine import Connection
 
 from tansiq import accounts
 from tansiq.accounts import Principal
@@ -57,32 +58,32 @@ def start_session(
     TooManyAttempts while the name or the address is throttled (tansiq.api.throttle)."""
     shown = name.replace("\x00", "")[:100]  # what the audit can record of a name
     limiter: LoginThrottle = request.app.state.login_throttle
-    address = request.client.host if request.client else None
-    counted = throttle.keys(shown, address)
+    counted = throttle.keys(shown, request.client.host if request.client else None)
     wait = limiter.retry_after(counted, at)
-    with writing(request.app.state.engine) as conn:
-        if wait is not None:
-            audit.append(
-                conn, at=at, actor=shown, action="login-throttled", subject=shown, detail={}
-            )
-        else:
-            try:
-                who, token = accounts.log_in(conn, name, password, at)
-            except Unauthorized:
-                failed = True
-            else:
-                failed = False
-            action = "login-failed" if failed else "login"
-            audit.append(conn, at=at, actor=shown, action=action, subject=shown, detail={})
     if wait is not None:
+        with writing(request.app.state.engine) as conn:
+            _audit_login(conn, at, shown, "login-throttled")
         log.warning("login for %r refused: too many failures", shown)
         raise TooManyAttempts(math.ceil(wait.total_seconds()))
+    with writing(request.app.state.engine) as conn:
+        try:
+            who, token = accounts.log_in(conn, name, password, at)
+        except Unauthorized:
+            _audit_login(conn, at, shown, "login-failed")
+            failed = True
+        else:
+            _audit_login(conn, at, shown, "login")
+            failed = False
     if failed:
         limiter.failed(counted, at)
         log.warning("failed login for %r", shown)
         raise Unauthorized("wrong user name or password")
     limiter.succeeded(counted[0])
     return who, token
+
+
+def _audit_login(conn: Connection, at: datetime, name: str, action: str) -> None:
+    audit.append(conn, at=at, actor=name, action=action, subject=name, detail={})
 
 
 def set_session_cookie(request: Request, response: Response, token: str) -> None:
