@@ -66,7 +66,6 @@ from bench.taxii_bench import (
     write_json,
 )
 from tansiq import accounts
-from tansiq.api.grid_folding import unfolded
 from tansiq.domain.areas import AreaLevel
 from tansiq.domain.incidents import IncidentDraft, IncidentFilter
 from tansiq.domain.reports import Role
@@ -76,7 +75,7 @@ from tansiq.geo.reference import area_geometries, iraq_outline
 from tansiq.importers.pipeline import Batch, place_batch, read_batches
 from tansiq.settings import Settings, sqlite_url
 from tansiq.store.database import create_db_engine, reading, writing
-from tansiq.store.incident_grid import fold_all
+from tansiq.store.incident_grid import fold_all, unfolded
 from tansiq.store.incidents import upsert_incidents
 from tansiq.store.migrate import head_revision
 from tansiq.store.viewport import find_viewport

@@ -15,24 +15,13 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from tansiq.store.database import reading
-from tansiq.store.incident_grid import fold_all, folded_through
-from tansiq.store.schema import incidents
+from tansiq.store.incident_grid import fold_all, unfolded
 
 log = logging.getLogger("tansiq.grid")
 
 STOP_WAIT_S = 30.0
-
-
-def unfolded(engine: Engine) -> int:
-    """How many incidents the grid does not count yet (ids past `folded_through`)."""
-    with reading(engine) as conn:
-        through = folded_through(conn)
-        count = sa.select(sa.func.count()).where(incidents.c.id > through)
-        return int(conn.execute(count).scalar_one())
 
 
 class GridFolder:

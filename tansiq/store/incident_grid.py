@@ -42,7 +42,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from tansiq.domain.viewport import LAT_OFFSET, LON_OFFSET
-from tansiq.store.database import writing
+from tansiq.store.database import reading, writing
 from tansiq.store.schema import GRID_FACTS, incident_grid, incident_grid_state, incidents
 
 STORED_LEVELS: Final = (1, 3, 5)
@@ -365,6 +365,14 @@ def fold(conn: Connection, limit: int = FOLD_ROWS) -> int:
     state = incident_grid_state.update().where(incident_grid_state.c.id == 1)
     conn.execute(state.values(folded_through=rows[-1][0]))
     return len(rows)
+
+
+def unfolded(engine: Engine) -> int:
+    """How many incidents the grid does not count yet (ids past `folded_through`)."""
+    with reading(engine) as conn:
+        through = folded_through(conn)
+        count = sa.select(sa.func.count()).where(incidents.c.id > through)
+        return int(conn.execute(count).scalar_one())
 
 
 def fold_all(engine: Engine, limit: int = FOLD_ROWS) -> int:

@@ -13,13 +13,13 @@ from sqlalchemy.engine import Engine
 
 from tansiq import accounts
 from tansiq.api.app import create_app
-from tansiq.api.grid_folding import unfolded
 from tansiq.domain.incidents import IncidentFilter
 from tansiq.domain.reports import Role
 from tansiq.domain.viewport import Bbox, ViewportQuery
 from tansiq.geo.locator import AreaLocator
 from tansiq.settings import Settings
 from tansiq.store.database import reading, writing
+from tansiq.store.incident_grid import unfolded
 from tansiq.store.incidents import upsert_incidents
 from tansiq.store.partners import add_partner
 from tansiq.store.viewport import grid_cells
