@@ -1,8 +1,9 @@
 """Where to put new joint checkpoints: the maximal covering location problem (MCLP).
 
-Demand is the next month's risk at region cell centres; a site covers the demand points within
-`radius_km` of it by great-circle distance. Points already covered by existing positions (each
-within its own coverage radius) count as covered before, and are never counted again. `plan`
+Demand is the next month's risk at region cell centres; a new site covers the demand points
+within `radius_km` of it by great-circle distance (haversine on the mean sphere). Points already
+covered by existing positions (each within its own coverage radius, by tansiq.analysis.coverage's
+exact geodesic rule) count as covered before, and are never counted again. `plan`
 picks `k` new sites among the candidates that cover the most of the remaining risk:
 
 - greedily at once (each step the site adding the most; at least 1 - 1/e of the optimum), and
@@ -15,6 +16,7 @@ Pure: arrays in, a `PlacementPlan` out. `candidate_sites` reads only the shipped
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -26,6 +28,7 @@ import scipy.sparse as sp
 from scipy.spatial import cKDTree
 from shapely.geometry import mapping
 
+from tansiq.analysis import coverage
 from tansiq.analysis.region import cell_centres, region_cells
 from tansiq.domain.areas import AreaLevel
 from tansiq.errors import InvalidInput
@@ -86,6 +89,15 @@ class Existing:
     def none(cls) -> Existing:
         empty = np.empty(0)
         return cls(empty, empty.copy(), empty.copy())
+
+    @classmethod
+    def from_sites(cls, sites: Sequence[coverage.Site]) -> Existing:
+        """From tansiq.analysis.coverage sites (e.g. `sites_from_records` of stored positions)."""
+        return cls(
+            np.array([s.latitude for s in sites], dtype=np.float64),
+            np.array([s.longitude for s in sites], dtype=np.float64),
+            np.array([s.radius_m / 1000.0 for s in sites], dtype=np.float64),
+        )
 
 
 # --- distances and coverage lists --------------------------------------------------------------
@@ -165,17 +177,15 @@ def coverage_lists(candidates: Candidates, demand: Demand, radius_km: float) -> 
 
 
 def covered_by(existing: Existing, demand: Demand) -> BoolArray:
-    """Demand points within some existing position's own radius."""
-    _, point = pairs_within(
-        existing.latitude,
-        existing.longitude,
-        demand.latitude,
-        demand.longitude,
-        existing.radius_km,
-    )
-    covered = np.zeros(len(demand.weight), dtype=np.bool_)
-    covered[point] = True
-    return covered
+    """Demand points within some existing position's own radius, by tansiq.analysis.coverage's
+    rule (exact WGS84 geodesic distance), so "covered before" agrees with the vacuum report."""
+    sites = [
+        coverage.Site("", float(lat), float(lon), float(km) * 1000.0)
+        for lat, lon, km in zip(
+            existing.latitude, existing.longitude, existing.radius_km, strict=True
+        )
+    ]
+    return coverage.covered(sites, demand.latitude, demand.longitude)
 
 
 # --- greedy --------------------------------------------------------------------------------------
