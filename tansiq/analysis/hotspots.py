@@ -173,15 +173,18 @@ def gi_star(events: EventArrays, res: int, permutations: int = 999, seed: int = 
 
 def cell_counts(events: EventArrays, res: int) -> tuple[IntArray, IntArray]:
     """The H3 cells (as sorted integers) holding events at `res`, and their event counts."""
+    cells, counts = np.unique(event_cells(events, res), return_counts=True)
+    return cells, counts.astype(np.int64)
+
+
+def event_cells(events: EventArrays, res: int) -> IntArray:
+    """The H3 cell (as an integer) of each event at `res`."""
     to_cell = h3int.latlng_to_cell
     # Events often share a point (a town's centroid), so each distinct point is indexed once.
     points = np.stack([events.latitude, events.longitude], axis=1)
     unique, inverse = np.unique(points, axis=0, return_inverse=True)
-    point_cells = np.fromiter(
-        (to_cell(lat, lng, res) for lat, lng in unique.tolist()), np.uint64, len(unique)
-    )
-    cells, counts = np.unique(point_cells[inverse.ravel()], return_counts=True)
-    return cells.astype(np.int64), counts.astype(np.int64)
+    cells = np.fromiter((to_cell(a, b, res) for a, b in unique.tolist()), np.uint64, len(unique))
+    return cells[inverse.ravel()].astype(np.int64)
 
 
 def study_area(event_cells: IntArray, ring: int) -> IntArray:
@@ -208,21 +211,30 @@ def _graph_from_candidates(nodes: IntArray, candidates: IntArray) -> Neighbours:
 
 
 def gi_star_z(values: IntArray, graph: Neighbours) -> FloatArray:
-    """Gi* z-scores with binary weights over each node and its neighbours.
+    """Gi* z-scores with binary weights over each node and its neighbours."""
+    local = values + graph.neighbour_sums(values)
+    return gi_z(values, local, graph.cardinalities() + 1)
 
-    z_i = (L_i - mean * w_i) / (s * sqrt((n * w_i - w_i^2) / (n - 1))), where L_i is the sum of
-    the values of i and its neighbours, w_i their number and s the population standard
-    deviation of all n values (Getis and Ord 1995; ArcGIS's Hot Spot Analysis).
+
+def gi_z(values: IntArray, local: IntArray, weights: IntArray) -> FloatArray:
+    """Gi* z-scores from each node's local sum (itself and its neighbours) and their number.
+
+    z_i = (L_i - mean * w_i) / (s * sqrt((n * w_i - w_i^2) / (n - 1))), where L_i is the local
+    sum, w_i the number of nodes in it and s the population standard deviation of all n values
+    (Getis and Ord 1995, binary weights; ArcGIS's Hot Spot Analysis).
     """
-    n = len(values)
+    n = values.size
     y = values.astype(np.float64)
-    mean = y.mean()
-    s = np.sqrt((y * y).mean() - mean * mean)
+    mean = y.mean() if n else 0.0
+    s = np.sqrt(max((y * y).mean() - mean * mean, 0.0)) if n else 0.0
     if n < 2 or not s > 0:
         raise InvalidInput("Gi* needs counts that differ between cells")
-    w = (graph.cardinalities() + 1).astype(np.float64)
-    local = y + graph.neighbour_sums(values)
-    return np.asarray((local - mean * w) / (s * np.sqrt((n * w - w * w) / (n - 1))), np.float64)
+    w = weights.astype(np.float64)
+    spread = s * np.sqrt((n * w - w * w) / (n - 1))
+    # A neighbourhood holding every node has no spread and says nothing: z = 0.
+    z = np.zeros(n, np.float64)
+    np.divide(local - mean * w, spread, out=z, where=spread > 0)
+    return z
 
 
 def esda_draws(n: int, draws: int, permutations: int, seed: int) -> IntArray:
