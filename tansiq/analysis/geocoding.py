@@ -369,11 +369,13 @@ def _capitalised(words: Sequence[_Word]) -> bool:
 
 
 def _latin_lookup(index: _Index, span: Sequence[_Word], strength: Strength) -> list[Place] | None:
+    """Places by one key; an exact name brings its phonetic namesakes along ("Heet" the
+    district finds "Hīt" the town), so that the kind of place can still be chosen."""
     keys = names.latin_keys([word.latin for word in span])
     if len(keys.exact) < _MIN_KEY:
         return None
     if strength == Strength.EXACT:
-        return index.exact.get(keys.exact)
+        return index.phonetic.get(keys.phonetic) if keys.exact in index.exact else None
     if strength == Strength.PHONETIC:
         return index.phonetic.get(keys.phonetic)
     return index.skeleton.get(keys.skeleton) if len(keys.skeleton) >= _MIN_SKELETON else None
@@ -440,6 +442,20 @@ def _mentions(index: _Index, words: Sequence[_Word]) -> list[_Mention]:
             )
         )
         start = end
+    return _paired_governments(words, mentions)
+
+
+def _paired_governments(words: Sequence[_Word], mentions: list[_Mention]) -> list[_Mention]:
+    """ "Baghdad and Erbil agree", "between Baghdad and Erbil": a pair of names joined by
+    "and" (or a hyphen) is two governments if either of them is."""
+    for i in range(len(mentions) - 1):
+        first, second = mentions[i], mentions[i + 1]
+        joined = second.start == first.end or (
+            second.start == first.end + 1 and words[first.end].latin in {"and", "&"}
+        )
+        if joined and (first.government or second.government):
+            mentions[i] = replace(first, government=True)
+            mentions[i + 1] = replace(second, government=True)
     return mentions
 
 
@@ -478,13 +494,19 @@ def _clusters(places: Iterable[Place]) -> list[_Cluster]:
 
 
 def _of_kind(mention: _Mention) -> list[Place]:
-    """The places of the kind the text means: what its words say, else the most specific."""
+    """The places of the kind the text means: what its words say, else the most specific;
+    but a governorate over namesakes outside it ("Salahuddin" is the governorate, not the
+    resort town of that name in Erbil)."""
     if mention.intent is not None:
         meant = [p for p in mention.places if p.kind == mention.intent]
         if meant:
             return meant
     best = max(p.kind for p in mention.places)
-    return [p for p in mention.places if p.kind == best]
+    chosen = [p for p in mention.places if p.kind == best]
+    governorates = [p for p in mention.places if p.kind == PlaceKind.GOVERNORATE]
+    if governorates and not any(p.adm1_pcode == governorates[0].adm1_pcode for p in chosen):
+        return governorates
+    return chosen
 
 
 @dataclass(frozen=True, slots=True)
