@@ -18,6 +18,7 @@ from tansiq import __version__
 from tansiq.api import (
     areas,
     docs,
+    geocode,
     grid_folding,
     health,
     incidents,
@@ -87,7 +88,17 @@ def create_app(
     )
     problems.install(app)
     docs.install(app)
-    for module in (health, session, node, incidents, viewport, areas, reports, positions):
+    for module in (
+        health,
+        session,
+        node,
+        incidents,
+        viewport,
+        areas,
+        reports,
+        positions,
+        geocode,
+    ):
         app.include_router(module.router)
     taxii.install(app)
     app.include_router(web_router())
