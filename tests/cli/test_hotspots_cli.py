@@ -1,0 +1,141 @@
+"""`tansiq hotspots` and `tansiq hotspots emerging` on SQLite and PostgreSQL, in-process, on the
+shipped UCDP events of 2015-2017 imported by `tansiq import ucdp`."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import h3
+import pytest
+from sqlalchemy.engine import Engine
+from typer.testing import CliRunner, Result
+
+from tansiq.analysis.emerging import PATTERNS
+from tansiq.analysis.hotspots import gi_star
+from tansiq.cli import app
+from tansiq.errors import InvalidInput
+from tansiq.geo.locator import AreaLocator
+from tansiq.importing import ImportRequest, import_file
+from tansiq.settings import Settings
+from tansiq.store.database import reading
+from tansiq.store.events import event_arrays
+from tests.conftest import SHIPPED_UCDP, frozen_clock
+
+YEARS = ("2015", "2016", "2017")
+
+
+def run(*args: str, db: str) -> Result:
+    return CliRunner().invoke(app, [*args, "--db", db])
+
+
+def ucdp_slice(path: Path) -> list[list[str]]:
+    """The shipped file's rows of 2015-2017 (with its header and HXL rows) written to `path`."""
+    with SHIPPED_UCDP.open(newline="", encoding="utf-8") as f:
+        reader = csv.reader(f)
+        header, hxl = next(reader), next(reader)
+        year = header.index("year")
+        rows = [row for row in reader if row[year] in YEARS]
+    with path.open("w", newline="", encoding="utf-8") as out:
+        csv.writer(out).writerows([header, hxl, *rows])
+    return rows
+
+
+@pytest.fixture
+def loaded(
+    engine: Engine, db_url: str, tmp_path: Path, locator: AreaLocator
+) -> tuple[str, list[dict[str, str]]]:
+    """A node holding the 2015-2017 events, imported as `tansiq import ucdp` does (with the
+    session's locator, built once); the URL and the rows as dicts."""
+    rows = ucdp_slice(tmp_path / "ucdp.csv")
+    request = ImportRequest(tmp_path / "ucdp.csv", "ucdp")
+    summary = import_file(engine, request, Settings(db=db_url), locator, frozen_clock)
+    assert summary.imported == len(rows)
+    with SHIPPED_UCDP.open(newline="", encoding="utf-8") as f:
+        header = next(csv.reader(f))
+    return db_url, [dict(zip(header, row, strict=True)) for row in rows]
+
+
+def test_hotspots_json_is_gi_star_of_the_stored_incidents(
+    loaded: tuple[str, list[dict[str, str]]], engine: Engine
+) -> None:
+    db, rows = loaded
+    args = ("hotspots", "--res", "6", "--permutations", "99", "--seed", "3", "--all")
+
+    listed = json.loads(run(*args, "--json", db=db).stdout)
+    collection = json.loads(run(*args, "--geojson", db=db).stdout)
+
+    with reading(engine) as conn:
+        expected = gi_star(event_arrays(conn), 6, 99, 3).rows(significant_only=False)
+    assert listed == expected
+    assert sum(row["count"] for row in listed) == len(rows)
+    first = h3.latlng_to_cell(float(rows[0]["latitude"]), float(rows[0]["longitude"]), 6)
+    assert any(row["cell"] == first and row["count"] >= 1 for row in listed)
+    features = collection["features"]
+    assert [f["properties"] for f in features] == listed
+    lon, lat = features[0]["geometry"]["coordinates"][0][0]
+    assert 38 < lon < 49
+    assert 29 < lat < 38
+
+
+def test_hotspots_table_and_date_range(loaded: tuple[str, list[dict[str, str]]]) -> None:
+    db, rows = loaded
+    in_2016 = sum(row["date_start"].startswith("2016") for row in rows)
+
+    listed = json.loads(
+        run(
+            "hotspots", "--from", "2016-01-01", "--to", "2016-12-31", "--permutations", "9",
+            "--all", "--json", db=db,
+        ).stdout
+    )  # fmt: skip
+    table = run("hotspots", "--res", "5", "--permutations", "49", db=db)
+
+    assert sum(row["count"] for row in listed) == in_2016
+    assert all(h3.get_resolution(row["cell"]) == 7 for row in listed)
+    assert table.exit_code == 0
+    assert f"{len(rows):,} incidents in" in table.stderr
+    assert "hot and" in table.stderr
+    assert "p_fdr" in table.stdout
+
+
+def test_emerging_lists_a_pattern_per_cell(loaded: tuple[str, list[dict[str, str]]]) -> None:
+    db, rows = loaded
+
+    listed = json.loads(run("hotspots", "emerging", "--res", "5", "--all", "--json", db=db).stdout)
+    table = run("hotspots", "emerging", "--res", "5", db=db)
+    found = json.loads(run("hotspots", "emerging", "--res", "5", "--geojson", db=db).stdout)
+
+    assert sum(row["count"] for row in listed) == len(rows)
+    assert {row["pattern"] for row in listed} <= set(PATTERNS)
+    assert all(0 <= row["hot_steps"] <= 36 for row in listed)
+    assert table.exit_code == 0
+    assert "x 36 months (2015-01 to 2017-12)" in table.stderr
+    patterned = [row for row in listed if row["pattern"] != "No Pattern Detected"]
+    assert [f["properties"]["cell"] for f in found["features"]] == [r["cell"] for r in patterned]
+
+
+BAD_INPUT = [
+    (("hotspots", "--from", "2017-01-01", "--to", "2016-01-01"), "is after --to"),
+    (("hotspots", "--res", "12"), "H3 resolution must be 4 to 9"),
+    (("hotspots", "--from", "2019-01-01"), "no incidents from 2019-01-01"),
+    (("hotspots", "--json", "--geojson"), "choose one of --json and --geojson"),
+    (("hotspots", "--permutations", "0"), "permutations must be"),
+    (("hotspots", "emerging", "--res", "3"), "H3 resolution must be 4 to 9"),
+    (("hotspots", "emerging", "--from", "2017-06-01"), "at least 10 time steps"),
+    (("hotspots", "emerging", "--to", "2010-12-31"), "no incidents from the start"),
+]
+
+
+def test_bad_input_is_a_clear_error(loaded: tuple[str, list[dict[str, str]]]) -> None:
+    for args, message in BAD_INPUT:
+        done = run(*args, db=loaded[0])
+
+        assert done.exit_code == 1, args
+        assert isinstance(done.exception, InvalidInput), args
+        assert message in str(done.exception)
+        assert done.stdout == ""
+
+    bad_day = run("hotspots", "--from", "2016-13-01", db=loaded[0])
+    assert bad_day.exit_code == 2
+    assert "--from" in bad_day.stderr
