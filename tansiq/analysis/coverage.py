@@ -5,7 +5,8 @@ ellipsoid (pyproj.Geod, GeographicLib: exact to nanometres). Two kinds of answer
 
 - **Counting** (is this incident, this risk cell's centre covered?) uses exact distances:
   `covering_pairs` finds candidate (point, position) pairs with a KD-tree on 3-D unit vectors,
-  then keeps those whose geodesic distance is within the radius. No polygon is involved.
+  then keeps those whose geodesic distance is within the radius (decided on the sphere when
+  it is more than 1 % from the edge, see SPHERE_MARGIN). No polygon is involved.
 - **Areas and maps** use polygons: each position's circle is `CIRCLE_VERTICES` points placed
   exactly on the geodesic circle (Geod.fwd at evenly spaced azimuths; the same points a local
   azimuthal-equidistant projection would give), joined by straight edges in a Lambert
@@ -58,6 +59,15 @@ DEFAULT_SEAM_KM = 15.0
 MIN_CURVATURE_RADIUS_M = 6_335_439.327
 """WGS84's smallest radius of curvature (meridional, at the equator). A geodesic of length d
 turns the surface normal by at most d / this, so that angle bounds the KD-tree search."""
+
+MEAN_RADIUS_M = 6_371_008.8
+"""WGS84's mean radius (IUGG R1): the sphere of the first, rough distance test."""
+
+SPHERE_MARGIN = 0.01
+"""Between the same coordinates, the great-circle distance on the mean sphere and the WGS84
+geodesic differ by less than 0.6 % (the ellipsoid's radii of curvature lie within 0.994-1.005
+of the sphere's), so a pair more than 1 % inside or outside a radius on the sphere is decided
+there; only pairs in the band between are measured on the ellipsoid (Geod.inv is ~50x slower)."""
 
 EQUAL_AREA = "+proj=laea +lat_0=35.5 +lon_0=44 +datum=WGS84 +units=m +no_defs"
 """Lambert azimuthal equal-area centred on the disputed band: the plane of every area."""
@@ -137,14 +147,24 @@ def geodesic_m(lat1: Floats, lon1: Floats, lat2: Floats, lon2: Floats) -> Floats
     return np.asarray(distance, dtype=np.float64)
 
 
+def _haversine_m(lat1: Floats, lon1: Floats, lat2: Floats, lon2: Floats) -> Floats:
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    h = (
+        np.sin((p2 - p1) / 2) ** 2
+        + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2 - lon1) / 2) ** 2
+    )
+    return np.asarray(2.0 * MEAN_RADIUS_M * np.arcsin(np.sqrt(np.minimum(h, 1.0))), np.float64)
+
+
 def covering_pairs(
     sites: Sequence[Site], latitude: Floats, longitude: Floats
 ) -> tuple[Indices, Indices]:
     """(point index, site index) of every point within a site's radius.
 
     A KD-tree over the points' unit vectors gives, for each site, the points within a chord
-    that no geodesic of the radius can exceed (see MIN_CURVATURE_RADIUS_M); the exact geodesic
-    distance then decides. Radii differ per site, so the tree is queried with one chord each.
+    that no geodesic of the radius can exceed (see MIN_CURVATURE_RADIUS_M); radii differ per
+    site, so the tree is queried with one chord each. The sphere then decides the pairs it
+    can (SPHERE_MARGIN) and the exact geodesic distance the rest, in the band near the edge.
     """
     none = (np.empty(0, np.intp), np.empty(0, np.intp))
     if not sites or not len(latitude):
@@ -159,9 +179,20 @@ def covering_pairs(
         return none
     site_at = np.repeat(np.arange(len(sites), dtype=np.intp), counts)
     point_at = np.concatenate([np.asarray(f, dtype=np.intp) for f in found if f])
-    distance = geodesic_m(lat[site_at], lon[site_at], latitude[point_at], longitude[point_at])
-    keep = distance <= radius[site_at]
+    keep = _within(
+        lat[site_at], lon[site_at], radius[site_at], latitude[point_at], longitude[point_at]
+    )
     return point_at[keep], site_at[keep]
+
+
+def _within(site_lat: Floats, site_lon: Floats, radius: Floats, lat: Floats, lon: Floats) -> Mask:
+    """Pair by pair: is the point within the radius, by the WGS84 geodesic?"""
+    sphere = _haversine_m(site_lat, site_lon, lat, lon)
+    keep = sphere <= radius * (1 - SPHERE_MARGIN)
+    edge = ~keep & (sphere <= radius * (1 + SPHERE_MARGIN))
+    exact = geodesic_m(site_lat[edge], site_lon[edge], lat[edge], lon[edge])
+    keep[edge] = exact <= radius[edge]
+    return keep
 
 
 def covered_by(sites: Sequence[Site], latitude: Floats, longitude: Floats) -> dict[str, Mask]:

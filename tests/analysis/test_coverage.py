@@ -94,6 +94,30 @@ def test_covered_by_is_brute_force_distance(
     assert (anyone == expected_any).all()
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    lat=st.floats(-80.0, 80.0),
+    lon=st.floats(-180.0, 180.0),
+    radius=st.floats(100.0, 200_000.0),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_points_near_the_edge_anywhere_are_decided_by_the_geodesic(
+    lat: float, lon: float, radius: float, seed: int
+) -> None:
+    """The sphere decides only pairs more than 1 % from the edge: near it, the ellipsoid does,
+    at any latitude (where sphere and ellipsoid differ most)."""
+    rng = np.random.default_rng(seed)
+    distance = radius * rng.uniform(0.985, 1.015, 300)
+    plon, plat, _ = GEOD.fwd(
+        np.full(300, lon), np.full(300, lat), rng.uniform(0, 360, 300), distance
+    )
+
+    mask = covered([Site("joc", lat, lon, radius)], plat, plon)
+
+    truth = GEOD.inv(np.full(300, lon), np.full(300, lat), plon, plat)[2] <= radius
+    assert (mask == truth).all()
+
+
 def test_a_point_on_the_circle_is_covered_and_one_metre_out_is_not() -> None:
     site = Site("joc", 35.4681, 44.3922, 6_000.0)
     lon_in, lat_in, _ = GEOD.fwd(site.longitude, site.latitude, 73.0, 5_999.999)
