@@ -17,7 +17,8 @@ from tansiq.analysis.coverage import disputed_units
 from tansiq.cli import app
 from tansiq.domain.reports import Role
 from tansiq.errors import InvalidInput, NotFound
-from tansiq.store.database import writing
+from tansiq.store.audit import latest
+from tansiq.store.database import reading, writing
 from tansiq.store.partners import add_partner, set_node_partner
 from tests.conftest import FROZEN_NOW, SHIPPED_UCDP
 
@@ -116,7 +117,9 @@ def test_demo_positions_on_real_incidents_leave_a_vacuum_and_a_seam(
     assert "seam (within 15 km of both)" in table
 
 
-def test_a_viewer_sees_only_the_coverage_released_to_it(node: str, tmp_path: Path) -> None:
+def test_a_viewer_sees_only_the_coverage_released_to_it(
+    node: str, engine: Engine, tmp_path: Path
+) -> None:
     path = write_positions(tmp_path / "p.csv", *KIRKUK_POSITIONS)
     assert tansiq("positions", "import", str(path), db=node).exit_code == 0
 
@@ -134,6 +137,14 @@ def test_a_viewer_sees_only_the_coverage_released_to_it(node: str, tmp_path: Pat
     assert blind["seam_km2"] == 0
     assert blind["incidents"]["from"] is None  # no incidents on this node
     assert blind["risk"]["month"] is None
+    with reading(engine) as conn:
+        reads = [e for e in latest(conn, 20) if e.action == "read" and e.subject == "cli"]
+    assert [(e.actor, e.detail["count"]) for e in reads] == [
+        ("console", 1),
+        ("ana", 1),
+        ("omar", 2),
+        ("kawa", 1),
+    ]  # each read of marked positions audited; olga read none
 
 
 def test_at_counts_positions_active_on_that_day(node: str, tmp_path: Path) -> None:
