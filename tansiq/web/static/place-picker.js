@@ -34,6 +34,61 @@ map.on('click', (event) => {
 }));
 place(Number(latInput.value) || NaN, Number(lonInput.value) || NaN);
 
+/* While the title and text are typed, the node is asked which place they name
+ * (GET /api/geocode); a place found is offered under the text, and "Use this place" fills the
+ * place fields and moves the marker. Nothing is filled without the click. */
+const titleInput = document.querySelector('[data-testid="report-title"]');
+const textInput = document.querySelector('[data-testid="report-text"]');
+const placeInput = document.querySelector('[data-testid="report-place"]');
+const suggestion = document.querySelector('[data-testid="place-suggestion"]');
+const suggestionName = document.querySelector('[data-testid="place-suggestion-name"]');
+const useSuggestion = document.querySelector('[data-testid="place-suggestion-use"]');
+const GEOCODE_MAX = 2000; // what the node reads (tansiq.api.geocode.MAX_QUERY)
+let suggested = null;
+let asking = null;
+let typingTimer = 0;
+
+function reportText() {
+  return `${titleInput.value}\n${textInput.value}`.trim().slice(0, GEOCODE_MAX);
+}
+
+async function suggest() {
+  const q = reportText();
+  if (asking) asking.abort();
+  if (q.length < 3) {
+    suggestion.hidden = true;
+    return;
+  }
+  asking = new AbortController();
+  try {
+    const response = await fetch(`${base}/geocode?q=${encodeURIComponent(q)}`, {
+      credentials: 'same-origin', signal: asking.signal,
+    });
+    suggested = response.ok ? await response.json() : null;
+  } catch (error) {
+    if (error.name === 'AbortError') return;
+    suggested = null; // no suggestion is no loss: the place can still be picked by hand
+  }
+  suggestion.hidden = suggested === null;
+  if (suggested) suggestionName.textContent = suggested.matched_name;
+}
+
+function typed() {
+  clearTimeout(typingTimer);
+  typingTimer = setTimeout(suggest, 400);
+}
+
+[titleInput, textInput].forEach((input) => input.addEventListener('input', typed));
+useSuggestion.addEventListener('click', () => {
+  if (!suggested) return;
+  placeInput.value = suggested.matched_name;
+  latInput.value = suggested.latitude.toFixed(5);
+  lonInput.value = suggested.longitude.toFixed(5);
+  place(suggested.latitude, suggested.longitude);
+  map.setView([suggested.latitude, suggested.longitude], Math.max(map.getZoom(), 9));
+  suggestion.hidden = true;
+});
+
 /* The borders come from the node: the map says it is loading until both layers are drawn, and
  * says so if they cannot be loaded (the coordinates can still be typed). */
 const mapElement = document.getElementById('place-map');
