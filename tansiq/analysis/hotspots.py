@@ -1,29 +1,35 @@
 """Hot spots: Getis-Ord Gi* on counts of events per H3 cell.
 
-The study area is the cells holding at least one event plus their ring-1 neighbours
-(`STUDY_RING`). Incidents are only ever recorded where people are, so taking every cell of Iraq
-(desert included) would make any inhabited cell "hot"; the one-ring margin instead counts the
-empty cells beside the events as observed zeros and gives every event cell a whole neighbourhood.
+Study area: the cells holding at least one event plus their ring-1 neighbours (`STUDY_RING`).
+Incidents are only recorded where people are, so taking every cell of Iraq (desert included)
+would make any inhabited cell "hot"; the one-ring margin counts the empty cells beside the
+events as observed zeros and gives every event cell a whole neighbourhood.
 
 Weights are binary over a cell and its ring-1 neighbours inside the study area (Gi* includes the
 cell itself). The z-score is Getis and Ord's (1995) Gi*, as ArcGIS's Hot Spot Analysis and
-esda's `G_Local(star=True, transform="B")` compute it. The pseudo p-value comes from conditional
-randomisation done exactly as esda does it (`esda.crand`): one seeded legacy numpy RandomState
-draws, for each permutation, `max cardinality` positions without replacement among the n - 1
-other cells; a cell keeps its own count and takes the counts at the first `cardinality` of those
-positions (counted over the cells other than itself) as its neighbours. The permuted sums as
-extreme as the observed one are counted in the smaller tail, p = (extreme + 1) / (perms + 1), so
-p is one-sided in the direction the data point to (esda's "directed" folding, GeoDa's pseudo p),
-at most about 0.5. One deliberate difference: a permuted sum equal to the observed one counts in
-both tails, where esda counts it as "at least" only; with counts, ties are the rule (an empty
-cell among empty cells ties in every permutation, and esda calls it a 99% cold spot). Where no
-permutation ties, the same seed gives esda's p-values draw for draw (tests check both). p-values
-are then adjusted across all cells with Benjamini-Hochberg (false discovery rate) and each cell is
-put in ArcGIS's bins (Hot Spot - 99% Confidence ... Cold Spot - 99% Confidence) by the adjusted p
-and the sign of z.
+esda's `G_Local(star=True, transform="B")` compute it.
 
-esda itself is not used at run time: it loops over the cells in Python (or needs numba), while
-the permutations here are summed for blocks of cells at once in numpy.
+The pseudo p-value comes from conditional randomisation drawn exactly as esda draws it
+(`esda.crand`): one legacy numpy RandomState seeded with `seed` draws, for each permutation,
+`max cardinality` positions without replacement among the n - 1 other cells; each cell keeps its
+own count and takes the counts at the first `cardinality` of those positions as its neighbours.
+The permutations as extreme as the observed value are counted in the smaller tail,
+p = (extreme + 1) / (perms + 1): one-sided in the direction the data point to (esda's
+"directed" folding, GeoDa's pseudo p), at most about 0.5. One deliberate difference from esda: a
+permutation that ties the observed value counts in both tails, where esda counts it as "at
+least" only. With counts ties are the rule, and esda's way turns an event cell whose neighbours
+are all empty (every permutation can tie at 0) into a 99% cold spot. Where no permutation ties,
+the same seed gives esda's p-values draw for draw (the tests check both).
+
+p-values are adjusted across all cells with Benjamini-Hochberg (false discovery rate) and each
+cell goes into ArcGIS's bins (Hot Spot - 99% Confidence ... Cold Spot - 99% Confidence) by its
+adjusted p and the sign of z. A permutation p is never below 1 / (perms + 1), so with thousands
+of cells FDR needs many cells at that floor before any is significant: keep 999 permutations or
+more. On skewed counts (one town holding a quarter of the events) few cells pass: a cell next to
+the town is matched by any permutation that draws the town's cell, about 6 / n of them.
+
+esda is not used at run time: it loops over the cells in Python (or needs numba); here the
+permutations are counted with numpy for runs of cells at once (see `_tail_counts`).
 """
 
 from __future__ import annotations
@@ -46,7 +52,6 @@ STUDY_RING: Final = 1
 
 CONFIDENCE_LEVELS: Final = ((0.01, 3, "99%"), (0.05, 2, "95%"), (0.10, 1, "90%"))
 NOT_SIGNIFICANT: Final = "Not Significant"
-_BLOCK_DRAWS: Final = 4_000_000  # cell x permutation x neighbour entries summed at once
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -247,40 +252,72 @@ def esda_draws(n: int, draws: int, permutations: int, seed: int) -> IntArray:
 
 
 def permutation_p(values: IntArray, graph: Neighbours, permutations: int, seed: int) -> FloatArray:
-    """Folded pseudo p-values of Gi* by conditional randomisation (see the module docstring)."""
-    cards = graph.cardinalities()
-    draws = esda_draws(len(values), int(cards.max(initial=0)), permutations, seed)
-    observed = graph.neighbour_sums(values)
-    extreme = np.full(len(values), permutations, np.int64)  # an island: no test, p = 1
-    for card in np.unique(cards[cards > 0]).tolist():
-        nodes = np.flatnonzero(cards == card)
-        extreme[nodes] = _extreme_draws(values, nodes, observed[nodes], draws[:, :card])
+    """Folded pseudo p-values of Gi* by conditional randomisation, ties in both tails (see the
+    module docstring)."""
+    at_least, at_most = permutation_counts(values, graph, permutations, seed)
+    extreme = np.minimum(at_least, at_most)
+    extreme[graph.cardinalities() == 0] = permutations  # an island: no test, p = 1
     return np.asarray((extreme + 1) / (permutations + 1), np.float64)
 
 
-def _extreme_draws(
-    values: IntArray, nodes: IntArray, observed: IntArray, draws: IntArray
-) -> IntArray:
-    """Per node, the permutations at least as extreme as the observed neighbour sum, in the
-    smaller tail: min(#sums >= observed, #sums <= observed).
+def permutation_counts(
+    values: IntArray, graph: Neighbours, permutations: int, seed: int
+) -> tuple[IntArray, IntArray]:
+    """Per node, how many permutations give a Gi* at least, and at most, the observed one."""
+    cards = graph.cardinalities()
+    draws = esda_draws(len(values), int(cards.max(initial=0)), permutations, seed)
+    observed = graph.neighbour_sums(values)
+    at_least = np.full(len(values), permutations, np.int64)
+    at_most = at_least.copy()
+    for card in np.unique(cards[cards > 0]).tolist():
+        nodes = np.flatnonzero(cards == card)
+        at_least[nodes], at_most[nodes] = _tail_counts(
+            values, nodes, observed[nodes], draws[:, :card]
+        )
+    return at_least, at_most
 
-    Position j among the n - 1 other cells of node i is cell j, or j + 1 from i onward. The
-    node's own count is the same in every permutation, so comparing neighbour sums is comparing
-    Gi* values, exactly (integers). A tie counts in both tails; esda counts it only as "at
-    least" before folding, which makes a run of empty cells a 99% cold spot (every permutation
-    ties at 0), so with ties esda's p is lower than this one; without ties they are equal.
+
+def _tail_counts(
+    values: IntArray, nodes: IntArray, observed: IntArray, draws: IntArray
+) -> tuple[IntArray, IntArray]:
+    """For sorted `nodes` of one cardinality: how many permuted neighbour sums are >= and <=
+    the observed one. The node's own count is the same in every permutation, so comparing
+    neighbour sums is comparing Gi* values, exactly (integers).
+
+    Position j among the n - 1 other cells of node i is cell j when j < i, else cell j + 1. So
+    a permutation's sum for node i is its sum of the cells at j ("below"), plus the step
+    values[j + 1] - values[j] of each draw with j >= i. The draws are shared by every node (as
+    in esda), so there are at most permutations x cardinality steps, and the nodes between two
+    consecutive steps share one vector of permuted sums: it is sorted once and every node of
+    the run is counted against it by binary search, walking from the last node back. That
+    costs (steps x permutations log permutations), not esda's (nodes x permutations) in a
+    Python loop over the nodes.
     """
-    y = values.astype(np.int32) if values.max(initial=0) < 2**31 // 8 else values
-    below, above = y[draws], y[draws + 1]  # the value at j for nodes after it, before it
-    block = max(1, _BLOCK_DRAWS // draws.size)
-    out = np.empty(len(nodes), np.int64)
-    for start in range(0, len(nodes), block):
-        part = slice(start, start + block)
-        shifted = draws[None, :, :] >= nodes[part, None, None]
-        sums = np.where(shifted, above, below).sum(axis=2, dtype=np.int64)
-        target = observed[part, None]
-        out[part] = np.minimum((sums >= target).sum(axis=1), (sums <= target).sum(axis=1))
-    return out
+    below = values[draws]
+    step = values[draws + 1] - below
+    last = np.searchsorted(nodes, draws, side="right") - 1  # the last node a step applies to
+    keep = (step != 0) & (last >= 0)
+    order = np.argsort(last[keep], kind="stable")
+    last, perm, step = last[keep][order], np.nonzero(keep)[0][order], step[keep][order]
+    sums = below.sum(axis=1)
+    at_least = np.empty(len(nodes), np.int64)
+    at_most = np.empty(len(nodes), np.int64)
+    stop = len(nodes)
+    starts = np.flatnonzero(np.r_[True, last[1:] != last[:-1]]) if len(last) else last
+    for first, end in reversed(list(zip(starts, [*starts[1:], len(last)], strict=True))):
+        run = slice(int(last[first]) + 1, stop)  # the nodes after this step's last one
+        at_least[run], at_most[run] = _ranks(sums, observed[run])
+        np.add.at(sums, perm[first:end], step[first:end])
+        stop = int(last[first]) + 1
+    at_least[:stop], at_most[:stop] = _ranks(sums, observed[:stop])
+    return at_least, at_most
+
+
+def _ranks(sums: IntArray, targets: IntArray) -> tuple[IntArray, IntArray]:
+    """How many of `sums` are >= and <= each target."""
+    ordered = np.sort(sums)
+    at_least = len(sums) - np.searchsorted(ordered, targets, side="left")
+    return at_least.astype(np.int64), np.searchsorted(ordered, targets, side="right")
 
 
 def gi_bins(z: FloatArray, p_fdr: FloatArray) -> IntArray:
