@@ -15,6 +15,7 @@ Pure: arrays in, a `PlacementPlan` out. `candidate_sites` reads only the shipped
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from scipy.spatial import cKDTree
 from shapely.geometry import mapping
 
 from tansiq.analysis import coverage
-from tansiq.analysis.region import cell_centres, region_cells
+from tansiq.analysis.region import cell_centres, check_res, region_cells
 from tansiq.domain.areas import AreaLevel
 from tansiq.errors import InvalidInput
 from tansiq.geo.reference import area_geometries, areas, gazetteer
@@ -225,17 +226,15 @@ def greedy(coverage: Coverage, weight: FloatArray, k: int, covered: BoolArray) -
     open_weight = np.where(covered, 0.0, weight)
     gains = coverage.by_site @ open_weight
     by_site, by_demand = coverage.by_site, coverage.by_demand
-    taken = np.zeros(len(gains), dtype=np.bool_)
     sites: list[int] = []
     added: list[float] = []
     for _ in range(k):
         site = int(np.argmax(gains))
         gain = float(gains[site])
-        if gain <= 0.0 or taken[site]:
+        if gain <= 0.0:  # also once every site is taken (-inf)
             break
         sites.append(site)
         added.append(gain)
-        taken[site] = True
         row = by_site.indices[by_site.indptr[site] : by_site.indptr[site + 1]]
         new = row[open_weight[row] > 0.0]
         if len(new):
@@ -477,7 +476,7 @@ def plan(
         found = exact(coverage, demand.weight, k, covered, time_limit_s, chosen.sites)
         seconds["exact"] = found.seconds
     best = chosen
-    if found is not None and found.sites and found.added > chosen.covered:
+    if found is not None and found.sites and found.added > chosen.covered * (1 + 1e-12):
         best = in_order(coverage, demand.weight, covered, found.sites)
     return PlacementPlan(
         k=k,
@@ -526,8 +525,14 @@ def candidate_sites(res: int) -> Candidates:
 
     Deduplicated by cell: one place per cell (the first in gazetteer order, which puts GeoNames
     towns before COD and UCDP names), and no cell centre where a place already stands, since a
-    place a few hundred metres from a cell centre is the same site on the ground.
+    place a few hundred metres from a cell centre is the same site on the ground. Built once
+    per resolution (its arrays are read-only).
     """
+    return _candidate_sites(check_res(res))
+
+
+@functools.cache
+def _candidate_sites(res: int) -> Candidates:
     disputed = _disputed_cells(res)
     districts, _ = disputed_pcodes()
     places: dict[str, tuple[float, float, str]] = {}
@@ -538,9 +543,12 @@ def candidate_sites(res: int) -> Candidates:
     cells = [cell for cell in region_cells(res) if cell in disputed and cell not in places]
     lat, lon = cell_centres(cells)
     place_rows = list(places.values())
+    latitude = np.concatenate(([p[0] for p in place_rows], lat))
+    longitude = np.concatenate(([p[1] for p in place_rows], lon))
+    latitude.flags.writeable = longitude.flags.writeable = False
     return Candidates(
-        latitude=np.concatenate(([p[0] for p in place_rows], lat)),
-        longitude=np.concatenate(([p[1] for p in place_rows], lon)),
+        latitude=latitude,
+        longitude=longitude,
         label=tuple(p[2] for p in place_rows) + tuple(cells),
         is_place=(True,) * len(place_rows) + (False,) * len(cells),
     )

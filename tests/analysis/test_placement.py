@@ -283,3 +283,13 @@ def test_greedy_gains_add_up_to_what_its_sites_cover_in_crowded_instances(seed: 
             pl.covered_weight(coverage, demand.weight, covered, chosen.sites[: n + 1])
             - pl.covered_weight(coverage, demand.weight, covered, chosen.sites[:n])
         )
+
+
+def test_candidate_sites_are_built_once_and_cannot_be_changed() -> None:
+    first = pl.candidate_sites(6)
+
+    assert pl.candidate_sites(6) is first
+    with pytest.raises(ValueError, match="read-only"):
+        first.latitude[0] = 0.0
+    with pytest.raises(InvalidInput, match="H3 resolution"):
+        pl.candidate_sites(12)
