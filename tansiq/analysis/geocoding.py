@@ -19,6 +19,7 @@ Pure: the gazetteer rows come in, matches go out; no I/O.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -267,8 +268,13 @@ def _words(text: str) -> list[_Word]:
             folded = names.arabic_words(raw)
             words.append(_Word(raw, "", folded[0] if folded else "", gap))
         else:
-            words.append(_Word(raw, "".join(names.latin_words(raw)), "", gap))
+            words.append(_Word(raw, _latin_word(raw), "", gap))
     return words
+
+
+@functools.lru_cache(maxsize=65_536)  # running text repeats its words
+def _latin_word(raw: str) -> str:
+    return "".join(names.latin_words(raw))
 
 
 # --- what the words around a name say ----------------------------------------------------------
@@ -338,7 +344,9 @@ def _relative(words: Sequence[_Word], start: int) -> bool:
     before = words[start - 1] if start >= 1 else None
     if before is None:
         return False
-    if before.latin in _NEAR or before.arabic in _ARABIC_NEAR:
+    if before.latin in _NEAR:
+        return not _also_in(words, start - 1)
+    if before.arabic in _ARABIC_NEAR:
         return True
     two_before = words[start - 2] if start >= 2 else None
     if two_before is not None and before.latin in {"of", "to"}:
@@ -346,6 +354,12 @@ def _relative(words: Sequence[_Word], start: int) -> bool:
     if two_before is not None and before.arabic in _ARABIC_OF:
         return two_before.arabic in _ARABIC_NEAR
     return False
+
+
+def _also_in(words: Sequence[_Word], near: int) -> bool:
+    """ "in and around X", "in, outside X": the place is also where it happened."""
+    previous = [word.latin for word in words[max(0, near - 2) : near]]
+    return previous[-1:] == ["in"] or previous == ["in", "and"]
 
 
 def _government(words: Sequence[_Word], start: int, end: int) -> bool:
@@ -368,12 +382,9 @@ def _capitalised(words: Sequence[_Word]) -> bool:
     return False
 
 
-def _latin_lookup(index: _Index, span: Sequence[_Word], strength: Strength) -> list[Place] | None:
+def _latin_lookup(index: _Index, keys: names.LatinKeys, strength: Strength) -> list[Place] | None:
     """Places by one key; an exact name brings its phonetic namesakes along ("Heet" the
     district finds "Hīt" the town), so that the kind of place can still be chosen."""
-    keys = names.latin_keys([word.latin for word in span])
-    if len(keys.exact) < _MIN_KEY:
-        return None
     if strength == Strength.EXACT:
         return index.phonetic.get(keys.phonetic) if keys.exact in index.exact else None
     if strength == Strength.PHONETIC:
@@ -391,30 +402,35 @@ def _arabic_lookup(index: _Index, span: Sequence[_Word]) -> list[Place] | None:
     return None
 
 
-def _lookup(
-    index: _Index, span: Sequence[_Word], strength: Strength, cased: bool
-) -> list[Place] | None:
-    """The places a run of words names by keys of one strength, or None.
-
-    A run is all Latin or all Arabic, and does not cross punctuation.
-    """
-    if any(word.gap_before for word in span[1:]):
-        return None
-    if all(word.arabic for word in span):
-        return _arabic_lookup(index, span) if strength == Strength.EXACT else None
-    if all(word.latin for word in span) and (not cased or _capitalised(span)):
-        return _latin_lookup(index, span, strength)
-    return None
+def _runs(words: Sequence[_Word], start: int) -> list[Sequence[_Word]]:
+    """The runs of words from `start` a name may fill, longest first: up to four words, not
+    across punctuation."""
+    runs: list[Sequence[_Word]] = []
+    for end in range(start + 1, min(start + _MAX_SPAN, len(words)) + 1):
+        if end > start + 1 and words[end - 1].gap_before:
+            break
+        runs.append(words[start:end])
+    return runs[::-1]
 
 
 def _best_at(
     index: _Index, words: Sequence[_Word], start: int, cased: bool
 ) -> tuple[int, list[Place], Strength] | None:
-    """The name starting at `start`: the strictest key first, then the longest run."""
+    """The name starting at `start`: the strictest key first, then the longest run. A run
+    is all Arabic script or all Latin; in a text with capitals, a Latin name starts with one."""
+    runs = _runs(words, start)
+    for run in runs:
+        if all(word.arabic for word in run) and (found := _arabic_lookup(index, run)):
+            return start + len(run), found, Strength.EXACT
+    latin = [
+        (len(run), keys)
+        for run in runs
+        if all(word.latin for word in run) and (not cased or _capitalised(run))
+        if len((keys := names.latin_keys([word.latin for word in run])).exact) >= _MIN_KEY
+    ]
     for strength in (Strength.EXACT, Strength.PHONETIC, Strength.SKELETON):
-        for length in range(min(_MAX_SPAN, len(words) - start), 0, -1):
-            found = _lookup(index, words[start : start + length], strength, cased)
-            if found:
+        for length, keys in latin:
+            if found := _latin_lookup(index, keys, strength):
                 return start + length, found, strength
     return None
 

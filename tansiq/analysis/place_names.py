@@ -17,6 +17,7 @@ job here.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -127,7 +128,11 @@ class LatinKeys:
 
 def latin_keys(words: list[str]) -> LatinKeys:
     """The keys of a name given as its `latin_words`."""
-    exact = " ".join(without_articles(words))
+    return _keys(" ".join(without_articles(words)))
+
+
+@functools.lru_cache(maxsize=65_536)  # running text repeats its words; keys are pure
+def _keys(exact: str) -> LatinKeys:
     return LatinKeys(exact, phonetic(exact), skeleton(exact))
 
 
