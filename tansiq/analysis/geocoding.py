@@ -24,11 +24,18 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
-from enum import IntEnum
+from dataclasses import dataclass, replace
 from typing import Final
 
 from tansiq.analysis import place_names as names
+from tansiq.analysis.gazetteer_index import (
+    MIN_KEY,
+    GazetteerIndex,
+    Place,
+    PlaceKind,
+    Strength,
+    build_index,
+)
 from tansiq.geo.reference import GazetteerEntry
 
 DEFAULT_MIN_CONFIDENCE: Final = 0.5
@@ -37,28 +44,6 @@ MAX_TEXT_LENGTH: Final = 4000
 
 _MAX_SPAN: Final = 4  # words in the longest name looked up
 _SAME_PLACE_KM: Final = 20.0  # same-named rows closer than this are one place
-
-
-class PlaceKind(IntEnum):
-    """How specific a place is; higher is more specific (and preferred)."""
-
-    GOVERNORATE = 1
-    DISTRICT = 2
-    SUBDISTRICT = 3
-    TOWN = 4
-
-
-@dataclass(frozen=True, slots=True)
-class Place:
-    """One gazetteer row as the geocoder uses it: a point, its areas, a kind and a size."""
-
-    name: str
-    latitude: float
-    longitude: float
-    adm1_pcode: str
-    adm2_pcode: str | None
-    kind: PlaceKind
-    weight: float  # bigger is more important: used only to choose among same-named places
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,163 +66,6 @@ class PlaceMatch:
             "matched_name": self.matched_name,
             "confidence": self.confidence,
         }
-
-
-# --- reading the gazetteer -------------------------------------------------------------------
-
-_GEONAMES_WEIGHT: Final = {"PPLC": 1000.0, "PPLA": 100.0, "PPLA2": 30.0, "PPLA3": 10.0}
-_COD_KIND: Final = {
-    "governorate": PlaceKind.GOVERNORATE,
-    "district": PlaceKind.DISTRICT,
-    "subdistrict": PlaceKind.SUBDISTRICT,
-}
-# Generic words UCDP appends or prepends to a place name; not part of the name.
-_GENERIC_SUFFIXES: Final = frozenset({"town", "village", "city", "area", "locality"})
-_DISTRICT_PREFIXES: Final = frozenset({"qada", "qadha", "qadaa"})
-_SUBDISTRICT_PREFIXES: Final = frozenset({"nahiyat", "nahiyah", "nahiya"})
-_COUNTRY: Final = "iraq"
-_EVENTS: Final = re.compile(r"events=(\d+)")
-
-# English exonyms of governorates that no transliteration rule reaches (the COD spells them
-# Ninewa, Babil, Thi Qar, Al-Sulaymaniyah, Erbil).
-EXONYMS: Final = {
-    "IQG15": ("Nineveh", "Nineveh province"),
-    "IQG07": ("Babylon",),
-    "IQG17": ("Dhi Qar",),
-    "IQG06": ("Sulaimani", "Slemani", "Suleimaniyah"),
-    "IQG11": ("Hawler", "Arbil", "Irbil"),
-}
-
-
-# Names of the capitals by their role ("the Iraqi capital"), added as spellings of the city.
-CAPITALS: Final = {
-    "Baghdad": ("Iraqi capital", "Iraq capital", "العاصمة بغداد", "العاصمة العراقية"),
-    "Erbil": ("Kurdish capital", "Kurdistan capital"),
-}
-
-
-def _kind_and_weight(entry: GazetteerEntry) -> tuple[PlaceKind, float]:
-    if entry.source.startswith("ocha_cod"):
-        return _COD_KIND.get(entry.feature_type, PlaceKind.SUBDISTRICT), 10.0
-    if entry.source.startswith("ucdp"):
-        found = _EVENTS.search(entry.feature_type)
-        return PlaceKind.TOWN, float(found.group(1)) if found else 1.0
-    return PlaceKind.TOWN, _GEONAMES_WEIGHT.get(entry.feature_type, 5.0)
-
-
-def _display_name(name: str) -> str:
-    words = name.split()
-    if len(words) > 1 and words[-1].lower() in _GENERIC_SUFFIXES:
-        words = words[:-1]
-    return " ".join(words)
-
-
-def _name_kind(words: list[str], kind: PlaceKind) -> tuple[list[str], PlaceKind]:
-    """A name's words without UCDP's generic words, and the kind they told."""
-    if len(words) > 1 and words[-1] in _GENERIC_SUFFIXES:
-        words = words[:-1]
-    if len(words) > 1 and words[0] in _DISTRICT_PREFIXES:
-        return words[1:], PlaceKind.DISTRICT
-    if len(words) > 1 and words[0] in _SUBDISTRICT_PREFIXES:
-        return words[1:], PlaceKind.SUBDISTRICT
-    return words, kind
-
-
-# --- the index ---------------------------------------------------------------------------------
-
-
-class Strength(IntEnum):
-    """How a name was matched: by the loosest key that matched (lower is looser)."""
-
-    SKELETON = 1
-    PHONETIC = 2
-    EXACT = 3
-
-
-_STRENGTH_SCORE: Final = {Strength.EXACT: 0.95, Strength.PHONETIC: 0.9, Strength.SKELETON: 0.75}
-_MIN_SKELETON: Final = 4  # shorter consonant skeletons collide with ordinary words
-_MIN_KEY: Final = 3
-
-
-@dataclass(slots=True)
-class _Index:
-    """Name key -> places, one dict per key strength and one for Arabic script."""
-
-    exact: dict[str, list[Place]] = field(default_factory=dict)
-    phonetic: dict[str, list[Place]] = field(default_factory=dict)
-    skeleton: dict[str, list[Place]] = field(default_factory=dict)
-    arabic: dict[str, list[Place]] = field(default_factory=dict)
-
-    def add_latin(self, name: str, place: Place) -> None:
-        words = names.latin_words(name)
-        if not words or _COUNTRY in words[1:]:  # "Northern Iraq" is no place to put a pin on
-            return
-        words, kind = _name_kind(words, place.kind)
-        if kind != place.kind:
-            place = _with_kind(place, kind)
-        keys = names.latin_keys(words)
-        if len(keys.exact) < _MIN_KEY:
-            return
-        _append(self.exact, keys.exact, place)
-        _append(self.phonetic, keys.phonetic, place)
-        if len(keys.skeleton) >= _MIN_SKELETON:
-            _append(self.skeleton, keys.skeleton, place)
-
-    def add_arabic(self, name: str, place: Place) -> None:
-        key = names.arabic_key(names.arabic_words(name))
-        if len(key) >= _MIN_KEY:
-            _append(self.arabic, key, place)
-
-
-def _with_kind(place: Place, kind: PlaceKind) -> Place:
-    return Place(
-        place.name,
-        place.latitude,
-        place.longitude,
-        place.adm1_pcode,
-        place.adm2_pcode,
-        kind,
-        place.weight,
-    )
-
-
-def _append(index: dict[str, list[Place]], key: str, place: Place) -> None:
-    places = index.setdefault(key, [])
-    if place not in places:
-        places.append(place)
-
-
-def _is_latin(name: str) -> bool:
-    letters = [c for c in unicodedata.normalize("NFKD", name) if c.isalpha()]
-    return bool(letters) and all(c.isascii() for c in letters)
-
-
-def _build_index(entries: Iterable[GazetteerEntry]) -> _Index:
-    index = _Index()
-    for entry in entries:
-        kind, weight = _kind_and_weight(entry)
-        place = Place(
-            _display_name(entry.name),
-            entry.latitude,
-            entry.longitude,
-            entry.adm1_pcode,
-            entry.adm2_pcode,
-            kind,
-            weight,
-        )
-        spellings = [entry.name, *(entry.alternate_names), *(EXONYMS.get(entry.adm1_pcode, ()))]
-        if kind != PlaceKind.GOVERNORATE:
-            spellings = [entry.name, *entry.alternate_names]
-        if entry.feature_type in {"PPLC", "PPLA"}:
-            spellings += CAPITALS.get(entry.name, ())
-        for spelling in spellings:
-            if names.is_arabic_script(spelling):
-                index.add_arabic(spelling, place)
-            elif _is_latin(spelling) or unicodedata.normalize("NFKD", spelling).isascii():
-                index.add_latin(spelling, place)
-        if entry.name_ar:
-            index.add_arabic(entry.name_ar, place)
-    return index
 
 
 # --- reading the text --------------------------------------------------------------------------
@@ -382,22 +210,11 @@ def _capitalised(words: Sequence[_Word]) -> bool:
     return False
 
 
-def _latin_lookup(index: _Index, keys: names.LatinKeys, strength: Strength) -> list[Place] | None:
-    """Places by one key; an exact name brings its phonetic namesakes along ("Heet" the
-    district finds "Hīt" the town), so that the kind of place can still be chosen."""
-    if strength == Strength.EXACT:
-        return index.phonetic.get(keys.phonetic) if keys.exact in index.exact else None
-    if strength == Strength.PHONETIC:
-        return index.phonetic.get(keys.phonetic)
-    return index.skeleton.get(keys.skeleton) if len(keys.skeleton) >= _MIN_SKELETON else None
-
-
-def _arabic_lookup(index: _Index, span: Sequence[_Word]) -> list[Place] | None:
+def _arabic_lookup(index: GazetteerIndex, span: Sequence[_Word]) -> list[Place] | None:
     rest = names.arabic_key([word.arabic for word in span[1:]])
     for first in names.arabic_word_variants(span[0].arabic):
-        key = f"{first} {rest}" if rest else first
-        found = index.arabic.get(key)
-        if found and len(key) >= _MIN_KEY:
+        found = index.arabic_places(f"{first} {rest}" if rest else first)
+        if found:
             return found
     return None
 
@@ -414,7 +231,7 @@ def _runs(words: Sequence[_Word], start: int) -> list[Sequence[_Word]]:
 
 
 def _best_at(
-    index: _Index, words: Sequence[_Word], start: int, cased: bool
+    index: GazetteerIndex, words: Sequence[_Word], start: int, cased: bool
 ) -> tuple[int, list[Place], Strength] | None:
     """The name starting at `start`: the strictest key first, then the longest run. A run
     is all Arabic script or all Latin; in a text with capitals, a Latin name starts with one."""
@@ -426,16 +243,16 @@ def _best_at(
         (len(run), keys)
         for run in runs
         if all(word.latin for word in run) and (not cased or _capitalised(run))
-        if len((keys := names.latin_keys([word.latin for word in run])).exact) >= _MIN_KEY
+        if len((keys := names.latin_keys([word.latin for word in run])).exact) >= MIN_KEY
     ]
     for strength in (Strength.EXACT, Strength.PHONETIC, Strength.SKELETON):
         for length, keys in latin:
-            if found := _latin_lookup(index, keys, strength):
+            if found := index.latin_places(keys, strength):
                 return start + length, found, strength
     return None
 
 
-def _mentions(index: _Index, words: Sequence[_Word]) -> list[_Mention]:
+def _mentions(index: GazetteerIndex, words: Sequence[_Word]) -> list[_Mention]:
     """Every name in the text, from the left; a longer name hides the names inside it."""
     cased = any(word.raw[:1].isupper() for word in words if word.latin)
     mentions: list[_Mention] = []
@@ -473,6 +290,9 @@ def _paired_governments(words: Sequence[_Word], mentions: list[_Mention]) -> lis
             mentions[i] = replace(first, government=True)
             mentions[i + 1] = replace(second, government=True)
     return mentions
+
+
+_STRENGTH_SCORE: Final = {Strength.EXACT: 0.95, Strength.PHONETIC: 0.9, Strength.SKELETON: 0.75}
 
 
 # --- choosing among same-named places ----------------------------------------------------------
@@ -638,7 +458,7 @@ class Geocoder:
     """The gazetteer indexed for reading text; build once (a few milliseconds) and share."""
 
     def __init__(self, entries: Iterable[GazetteerEntry]) -> None:
-        self._index = _build_index(entries)
+        self._index = build_index(entries)
 
     @classmethod
     def from_shipped(cls) -> Geocoder:
