@@ -408,6 +408,11 @@ def _with_governorates(mentions: Sequence[_Mention]) -> tuple[list[_Mention], fr
 
 
 def _confidence(chosen: _Resolved, context: frozenset[str], others: int) -> float:
+    """How sure the answer is, 0..1: the match's strength times the place's specificity, up
+    when a named governorate holds it, down when one does not, when it won on size alone, when
+    the text puts the event only near it, and halved for each other place of its kind the
+    text names far from it (on the UCDP headlines, answers with two far-apart towns named
+    were right less than half the time)."""
     mention, place = chosen.mention, chosen.place
     score = _STRENGTH_SCORE[mention.strength] * _KIND_SCORE[place.kind]
     if place.kind != PlaceKind.GOVERNORATE and context:
@@ -416,7 +421,7 @@ def _confidence(chosen: _Resolved, context: frozenset[str], others: int) -> floa
         score *= 0.75
     if mention.relative:
         score *= 0.5
-    return round(score * 0.85**others, 3)
+    return round(score * 0.5**others, 3)
 
 
 def _distinct_others(chosen: _Resolved, resolved: Sequence[_Resolved]) -> int:
