@@ -15,7 +15,9 @@ from tansiq.analysis.hotspots import (
     HotspotResult,
     bin_label,
     cell_counts,
+    esda_draws,
     gi_star,
+    permutation_counts,
     ring_neighbours,
     study_area,
 )
@@ -86,6 +88,25 @@ def test_z_and_p_agree_with_esda_on_the_ucdp_events() -> None:
     assert (esda_p[isolated] < 0.0011).all()
     assert (ours.p[isolated] > 0.1).all()
     assert (ours.gi_bin[isolated] == 0).all()
+
+
+def test_permutation_counts_are_the_direct_count_per_cell() -> None:
+    rng = np.random.default_rng(8)
+    events = events_at(rng.normal(35.0, 0.1, 400), rng.normal(43.0, 0.1, 400))
+    event_cells, event_counts = cell_counts(events, 7)
+    cells = study_area(event_cells, 1)
+    counts = np.zeros(len(cells), np.int64)
+    counts[np.searchsorted(cells, event_cells)] = event_counts
+    graph = ring_neighbours(cells)
+
+    at_least, at_most = permutation_counts(counts, graph, 199, 5)
+
+    draws = esda_draws(len(cells), int(graph.cardinalities().max()), 199, 5)
+    observed = graph.neighbour_sums(counts)
+    for i, card in enumerate(graph.cardinalities()):
+        sums = np.delete(counts, i)[draws[:, :card]].sum(axis=1)
+        assert at_least[i] == (sums >= observed[i]).sum()
+        assert at_most[i] == (sums <= observed[i]).sum()
 
 
 def test_a_planted_cluster_is_a_hot_spot() -> None:
