@@ -230,23 +230,45 @@ def _runs(words: Sequence[_Word], start: int) -> list[Sequence[_Word]]:
     return runs[::-1]
 
 
+# English words that are also names of Iraqi towns ("hit" and Hīt): in lower case, words.
+_ENGLISH_WORDS: Final = frozenset({"hit", "hero", "between", "brutal", "tribal", "missiles"})
+
+
+def _latin_runs(
+    runs: Sequence[Sequence[_Word]], cased: bool
+) -> list[tuple[int, names.LatinKeys, bool]]:
+    """The Latin runs that may be names, with their keys and whether they are capitalised.
+
+    In a text with capitals a name starts with one; in an all-lower-case text (typed in a
+    hurry) any run may be a name, but not a common English word.
+    """
+    found = []
+    for run in runs:
+        if not all(word.latin for word in run):
+            continue
+        capital = _capitalised(run)
+        if (cased and not capital) or (len(run) == 1 and run[0].raw in _ENGLISH_WORDS):
+            continue
+        keys = names.latin_keys([word.latin for word in run])
+        if len(keys.exact) >= MIN_KEY:
+            found.append((len(run), keys, capital))
+    return found
+
+
 def _best_at(
     index: GazetteerIndex, words: Sequence[_Word], start: int, cased: bool
 ) -> tuple[int, list[Place], Strength] | None:
     """The name starting at `start`: the strictest key first, then the longest run. A run
-    is all Arabic script or all Latin; in a text with capitals, a Latin name starts with one."""
+    is all Arabic script or all Latin."""
     runs = _runs(words, start)
     for run in runs:
         if all(word.arabic for word in run) and (found := _arabic_lookup(index, run)):
             return start + len(run), found, Strength.EXACT
-    latin = [
-        (len(run), keys)
-        for run in runs
-        if all(word.latin for word in run) and (not cased or _capitalised(run))
-        if len((keys := names.latin_keys([word.latin for word in run])).exact) >= MIN_KEY
-    ]
+    latin = _latin_runs(runs, cased)
     for strength in (Strength.EXACT, Strength.PHONETIC, Strength.SKELETON):
-        for length, keys in latin:
+        for length, keys, capital in latin:
+            if strength == Strength.SKELETON and not capital and len(keys.skeleton) < 5:
+                continue  # short lower-case skeletons are English words ("brutal", "tribal")
             if found := index.latin_places(keys, strength):
                 return start + length, found, strength
     return None

@@ -248,3 +248,10 @@ def test_real_headlines_beat_the_goal_precision() -> None:
             near += distance_km(match.latitude, match.longitude, *truth) <= 25
     assert answered > 0.4 * len(rows)
     assert near / answered >= 0.85
+
+
+def test_lower_case_text_is_read_but_english_words_are_not_places(geocoder: Geocoder) -> None:
+    assert _near(geocoder.geocode("car bomb in fallujah kills 5"), FALLUJAH)
+    assert _near(geocoder.geocode("mortar fire on heet"), HIT)
+    assert geocoder.geocode("car bomb hit a market") is None
+    assert geocoder.geocode("a brutal tribal feud") is None
