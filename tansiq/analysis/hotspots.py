@@ -186,10 +186,14 @@ def event_cells(events: EventArrays, res: int) -> IntArray:
     """The H3 cell (as an integer) of each event at `res`."""
     to_cell = h3int.latlng_to_cell
     # Events often share a point (a town's centroid), so each distinct point is indexed once.
-    points = np.stack([events.latitude, events.longitude], axis=1)
-    unique, inverse = np.unique(points, axis=0, return_inverse=True)
-    cells = np.fromiter((to_cell(a, b, res) for a, b in unique.tolist()), np.uint64, len(unique))
-    return cells[inverse.ravel()].astype(np.int64)
+    # A point as one complex number: np.unique on a 1-D array is several times faster than on
+    # (n, 2) rows.
+    points = np.stack([events.latitude, events.longitude], axis=1).view(np.complex128).ravel()
+    unique, inverse = np.unique(points, return_inverse=True)
+    cells = np.fromiter(
+        (to_cell(p.real, p.imag, res) for p in unique.tolist()), np.uint64, len(unique)
+    )
+    return cells[inverse].astype(np.int64)
 
 
 def study_area(event_cells: IntArray, ring: int) -> IntArray:

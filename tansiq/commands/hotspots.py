@@ -15,13 +15,15 @@ from tansiq.analysis.emerging import emerging_hotspots
 from tansiq.analysis.events import EventArrays, day_number
 from tansiq.analysis.hotspots import gi_star
 from tansiq.analysis.region import check_res
-from tansiq.commands.common import DbOption, JsonOption, engine_for, err, print_json
+from tansiq.commands.common import DbOption, engine_for, err, print_json
 from tansiq.errors import InvalidInput
 from tansiq.store.database import reading, require_schema
 from tansiq.store.events import event_arrays
 
 hotspots_app = typer.Typer(
-    help="Hot and cold spots of incidents on H3 cells (Getis-Ord Gi*), and emerging ones.",
+    help="Hot and cold spots of incidents on H3 cells: Getis-Ord Gi* with permutation p-values, "
+    "FDR-corrected, in ArcGIS's bins (the study area is the cells with incidents and their ring-1 "
+    "neighbours); `emerging` for their trends over time.",
     invoke_without_command=True,
 )
 
@@ -33,6 +35,7 @@ ToOption = Annotated[
     datetime | None,
     typer.Option("--to", formats=["%Y-%m-%d"], help="Last day (default: the last incident)."),
 ]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the cells as a JSON list.")]
 GeojsonOption = Annotated[
     bool, typer.Option("--geojson", help="Print a GeoJSON FeatureCollection of the cells.")
 ]
@@ -97,11 +100,12 @@ def emerging(
     geojson: GeojsonOption = False,
     db: DbOption = None,
 ) -> None:
-    """Emerging hot spots: ArcGIS's 17 patterns (new, intensifying, persistent ... hot and cold)
-    from space-time Gi* per month (per quarter beyond five years) and a Mann-Kendall trend.
+    """Emerging hot spots: ArcGIS's 17 patterns of hot and cold spots over time.
 
-    Needs at least 10 time steps. Prints the cells with a pattern (count, hot and cold steps,
-    trend z and p).
+    Space-time Gi* per cell and month (quarter beyond five years), a Mann-Kendall trend of each
+    cell's z-scores, and the patterns new, consecutive, intensifying, persistent, diminishing,
+    sporadic, oscillating and historical, hot or cold. Needs at least 10 time steps. Prints the
+    cells with a pattern (count, hot and cold steps, trend z and p).
     """
     first, last = _range(date_from, date_to)
     check_res(res)

@@ -16,6 +16,7 @@ from tansiq.analysis.hotspots import (
     bin_label,
     cell_counts,
     esda_draws,
+    event_cells,
     gi_star,
     permutation_counts,
     ring_neighbours,
@@ -135,6 +136,11 @@ def test_counts_and_the_study_area() -> None:
     assert int(result.counts.sum()) == len(events)
     assert list(cells) == sorted(cells)
     assert set(cells) == set(study_area(event_cells, 1))
+    one_by_one = [
+        h3.str_to_int(h3.latlng_to_cell(lat, lon, 7))
+        for lat, lon in zip(events.latitude, events.longitude, strict=True)
+    ]
+    assert event_cells(events, 7).tolist() == one_by_one
     first = h3.latlng_to_cell(events.latitude[0], events.longitude[0], 7)
     assert set(h3.grid_disk(first, 1)) <= set(result.cells)
     assert result.counts[result.cells.index(first)] >= 1
