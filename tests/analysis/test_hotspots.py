@@ -94,10 +94,10 @@ def test_z_and_p_agree_with_esda_on_the_ucdp_events() -> None:
 def test_permutation_counts_are_the_direct_count_per_cell() -> None:
     rng = np.random.default_rng(8)
     events = events_at(rng.normal(35.0, 0.1, 400), rng.normal(43.0, 0.1, 400))
-    event_cells, event_counts = cell_counts(events, 7)
-    cells = study_area(event_cells, 1)
+    occupied, occupied_counts = cell_counts(events, 7)
+    cells = study_area(occupied, 1)
     counts = np.zeros(len(cells), np.int64)
-    counts[np.searchsorted(cells, event_cells)] = event_counts
+    counts[np.searchsorted(cells, occupied)] = occupied_counts
     graph = ring_neighbours(cells)
 
     at_least, at_most = permutation_counts(counts, graph, 199, 5)
@@ -131,11 +131,11 @@ def test_counts_and_the_study_area() -> None:
     events = ucdp_events()
     result = gi_star(events, 7, permutations=9)
     cells = np.array([h3.str_to_int(c) for c in result.cells], np.int64)
-    event_cells, _ = cell_counts(events, 7)
+    occupied, _ = cell_counts(events, 7)
 
     assert int(result.counts.sum()) == len(events)
     assert list(cells) == sorted(cells)
-    assert set(cells) == set(study_area(event_cells, 1))
+    assert set(cells) == set(study_area(occupied, 1))
     one_by_one = [
         h3.str_to_int(h3.latlng_to_cell(lat, lon, 7))
         for lat, lon in zip(events.latitude, events.longitude, strict=True)
