@@ -156,10 +156,23 @@ def gi_star(events: EventArrays, res: int, permutations: int = 999, seed: int = 
         raise InvalidInput("no incidents to analyse")
     if permutations < 1:
         raise InvalidInput(f"permutations must be at least 1, got {permutations}")
-    event_cells, event_counts = cell_counts(events, res)
-    cells = study_area(event_cells, STUDY_RING)
+    cells, counts = study_counts(events, res)
+    return gi_star_of_counts(cells, counts, res, permutations, seed)
+
+
+def study_counts(events: EventArrays, res: int) -> tuple[IntArray, IntArray]:
+    """The study area's cells (sorted H3 integers) and their event counts."""
+    occupied, occupied_counts = cell_counts(events, res)
+    cells = study_area(occupied, STUDY_RING)
     counts = np.zeros(len(cells), np.int64)
-    counts[np.searchsorted(cells, event_cells)] = event_counts
+    counts[np.searchsorted(cells, occupied)] = occupied_counts
+    return cells, counts
+
+
+def gi_star_of_counts(
+    cells: IntArray, counts: IntArray, res: int, permutations: int, seed: int
+) -> HotspotResult:
+    """Gi* of counts already binned into the study area's cells."""
     graph = ring_neighbours(cells)
     z = gi_star_z(counts, graph)
     p = permutation_p(counts, graph, permutations, seed)
