@@ -10,7 +10,11 @@ near one, or a district). Two scores for each geocoder, over all rows and over a
 Reference, measured in the same run: the naive exact-substring match (every gazetteer name and
 alternate name, case-sensitive, looked for in the headline; the longest found wins, ties to the
 first row of the gazetteer). Also: our geocoder with no confidence floor (a governorate alone
-answers with its label point), and throughput in headlines per second for each.
+answers with its label point), and throughput in headlines per second for each (the best of
+three passes, and the first pass, with cold caches).
+
+Ceiling: the share of rows whose headline names (any spelling the geocoder knows) some place
+within 25 km of the event; no geocoder reading the headline alone places more rows.
 
     .venv/bin/python -m bench.geocode_bench [--headlines CSV] [--out DIR]
 """
@@ -89,7 +93,8 @@ class Result:
     all: Score
     dev: Score
     test: Score
-    headlines_per_second: float
+    headlines_per_second: float  # best pass
+    first_pass_headlines_per_second: float
 
 
 def score(rows: Sequence[Headline], answers: Sequence[Point]) -> Score:
@@ -108,10 +113,17 @@ def score(rows: Sequence[Headline], answers: Sequence[Point]) -> Score:
     )
 
 
+PASSES = 3
+
+
 def run(name: str, geocode: Callable[[str], Point], rows: Sequence[Headline]) -> Result:
-    started = time.perf_counter()
-    answers = [geocode(row.text) for row in rows]
-    seconds = time.perf_counter() - started
+    """Scores of one geocoder, and its speed: the first pass (cold caches) and the best of
+    PASSES (the machine is shared: the best pass is the least disturbed)."""
+    timings = []
+    for _ in range(PASSES):
+        started = time.perf_counter()
+        answers = [geocode(row.text) for row in rows]
+        timings.append(time.perf_counter() - started)
     dev = [i for i, row in enumerate(rows) if row.ged_id % 5 != 0]
     test = [i for i, row in enumerate(rows) if row.ged_id % 5 == 0]
     return Result(
@@ -119,7 +131,8 @@ def run(name: str, geocode: Callable[[str], Point], rows: Sequence[Headline]) ->
         score(rows, answers),
         score([rows[i] for i in dev], [answers[i] for i in dev]),
         score([rows[i] for i in test], [answers[i] for i in test]),
-        round(len(rows) / seconds, 1),
+        round(len(rows) / min(timings), 1),
+        round(len(rows) / timings[0], 1),
     )
 
 
@@ -129,6 +142,7 @@ def line(result: Result) -> str:
         f"{result.geocoder:<28} placed {a.placed:.3f} (dev {d.placed:.3f}, test {t.placed:.3f})"
         f"  precision {a.precision:.3f} (dev {d.precision:.3f}, test {t.precision:.3f})"
         f"  {result.headlines_per_second:,.0f} headlines/s"
+        f" (first pass {result.first_pass_headlines_per_second:,.0f})"
     )
 
 
@@ -156,6 +170,13 @@ def main() -> None:
         run("tansiq", ours(geocoder, 0.5), rows),
         run("tansiq, no confidence floor", ours(geocoder, 0.0), rows),
     ]
+    ceiling = sum(
+        any(
+            distance_km(row.latitude, row.longitude, p.latitude, p.longitude) <= WITHIN_KM
+            for p in geocoder.places_named(row.text)
+        )
+        for row in rows
+    ) / len(rows)
     ratio = round(results[1].headlines_per_second / results[0].headlines_per_second, 3)
     summary = {
         "headlines": args.headlines.name,
@@ -164,11 +185,13 @@ def main() -> None:
         "geocoder_build_ms": round(build_ms, 1),
         "results": [asdict(result) for result in results],
         "throughput_ratio": ratio,
+        "ceiling_placed": round(ceiling, 4),
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "loadavg": load},
         "date": time.strftime("%Y-%m-%d"),
     }
     for result in results:
         print(line(result))
+    print(f"ceiling: {ceiling:.3f} of the rows name a place within {WITHIN_KM:.0f} km")
     print(f"throughput ours/baseline {ratio}; load average before the run {load}")
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "geocode.json").write_text(json.dumps(summary, indent=2) + "\n")

@@ -255,3 +255,11 @@ def test_lower_case_text_is_read_but_english_words_are_not_places(geocoder: Geoc
     assert _near(geocoder.geocode("mortar fire on heet"), HIT)
     assert geocoder.geocode("car bomb hit a market") is None
     assert geocoder.geocode("a brutal tribal feud") is None
+
+
+def test_places_named_lists_every_reading_before_the_choice(geocoder: Geocoder) -> None:
+    named = geocoder.places_named("Clashes in Hawija, Kirkuk")
+
+    assert {p.adm1_pcode for p in named} == {"IQG13"}
+    assert {p.kind.name for p in named} >= {"TOWN", "GOVERNORATE", "DISTRICT"}
+    assert geocoder.places_named("Iraq violence kills 14") == []
