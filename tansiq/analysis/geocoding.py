@@ -139,6 +139,9 @@ _GOVERNMENT_AFTER: Final = frozenset(
     | {"slams", "seeks", "refuses", "approves", "pledges", "dismisses", "backs", "welcomes"}
     | {"talks", "deal", "dispute", "budget", "officials", "leaders", "responds", "tells"}
 )
+_GOVERNMENT_AFTER_ARABIC: Final = _folded_arabic(
+    *("تطالب", "ترفض", "تتهم", "تعلن", "تؤكد", "تدعو", "تنفي", "تحذر", "توافق", "تقول"),
+)
 _GOVERNMENT_BEFORE: Final = frozenset({"between"}) | _folded_arabic("حكومة", "حكومەتی", "بين")
 
 
@@ -185,15 +188,21 @@ def _relative(words: Sequence[_Word], start: int) -> bool:
 
 
 def _also_in(words: Sequence[_Word], near: int) -> bool:
-    """ "in and around X", "in, outside X": the place is also where it happened."""
+    """Whether "around X" follows "in" ("in and around X", "in, outside X"): then the event
+    was also at X."""
     previous = [word.latin for word in words[max(0, near - 2) : near]]
     return previous[-1:] == ["in"] or previous == ["in", "and"]
 
 
 def _government(words: Sequence[_Word], start: int, end: int) -> bool:
-    after = words[end].latin if end < len(words) and not words[end].gap_before else ""
+    """Whether the name stands for the government seated there ("Baghdad says", "حكومة بغداد",
+    "بغداد ترفض")."""
+    after = words[end] if end < len(words) and not words[end].gap_before else None
     before = words[start - 1] if start > 0 else None
-    return after in _GOVERNMENT_AFTER or (
+    return (
+        after is not None
+        and (after.latin in _GOVERNMENT_AFTER or after.arabic in _GOVERNMENT_AFTER_ARABIC)
+    ) or (
         before is not None
         and (before.latin in _GOVERNMENT_BEFORE or before.arabic in _GOVERNMENT_BEFORE)
     )

@@ -202,6 +202,8 @@ def test_a_city_beats_the_governorate_of_the_same_name(geocoder: Geocoder) -> No
         "Fighting in Diyala province",
         "Car bombs in Kirkuk, Basra kill 33",  # two towns far apart: which one?
         "انفجار في العراق",
+        "بغداد ترفض الاستفتاء",  # Baghdad (the government) rejects the referendum
+        "خلاف بين بغداد وأربيل",  # a dispute between Baghdad and Erbil
     ],
 )
 def test_abstains_rather_than_guess(geocoder: Geocoder, text: str) -> None:
