@@ -42,6 +42,7 @@ class Place:
     adm2_pcode: str | None
     kind: PlaceKind
     weight: float  # bigger is more important: used only to choose among same-named places
+    name_ar: str | None = None  # the name in Arabic script, where the gazetteer has one
 
 
 # --- reading the gazetteer -------------------------------------------------------------------
@@ -187,6 +188,7 @@ def build_index(entries: Iterable[GazetteerEntry]) -> GazetteerIndex:
             entry.adm2_pcode,
             kind,
             weight,
+            entry.name_ar,
         )
         for spelling in _spellings(entry, kind):
             if names.is_arabic_script(spelling):

@@ -48,7 +48,8 @@ _SAME_PLACE_KM: Final = 20.0  # same-named rows closer than this are one place
 
 @dataclass(frozen=True, slots=True)
 class PlaceMatch:
-    """The place found in a text. `confidence` is 0..1; `matched_name` is the gazetteer name."""
+    """The place found in a text. `confidence` is 0..1; `matched_name` is the gazetteer name
+    (English), `matched_name_ar` its Arabic-script name when one of the rows for it has one."""
 
     latitude: float
     longitude: float
@@ -56,6 +57,7 @@ class PlaceMatch:
     adm2_pcode: str | None
     matched_name: str
     confidence: float
+    matched_name_ar: str | None = None  # the place's name in Arabic script, when known
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -65,6 +67,7 @@ class PlaceMatch:
             "adm2_pcode": self.adm2_pcode,
             "matched_name": self.matched_name,
             "confidence": self.confidence,
+            "matched_name_ar": self.matched_name_ar,
         }
 
 
@@ -339,7 +342,8 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 @dataclass(slots=True)
 class _Cluster:
-    """Same-named places close enough to be one; the heaviest stands for them."""
+    """Same-named places close enough to be one; the heaviest stands for them, with the first
+    Arabic name among them (UCDP rows have none, GeoNames and COD rows do)."""
 
     head: Place
     weight: float
@@ -354,6 +358,8 @@ def _clusters(places: Iterable[Place]) -> list[_Cluster]:
                 _SAME_PLACE_KM
             ):
                 cluster.weight += place.weight
+                if head.name_ar is None and place.name_ar is not None:
+                    cluster.head = replace(head, name_ar=place.name_ar)
                 break
         else:
             clusters.append(_Cluster(place, place.weight))
@@ -487,6 +493,7 @@ def _choose(resolved: Sequence[_Resolved], context: frozenset[str]) -> PlaceMatc
         place.adm2_pcode,
         place.name,
         _confidence(best, context, _distinct_others(best, resolved)),
+        place.name_ar,
     )
 
 

@@ -44,6 +44,7 @@ def test_a_signed_in_user_gets_the_place(client: TestClient, people: dict[str, A
     found = answer.json()
     assert found["adm1_pcode"] == "IQG15"
     assert found["matched_name"] == "Mosul"
+    assert found["matched_name_ar"] == "الموصل"
     assert 0.5 <= found["confidence"] <= 1.0
 
 

@@ -35,7 +35,9 @@ def test_one_text_as_json_with_options_after_the_text() -> None:
         "adm2_pcode",
         "matched_name",
         "confidence",
+        "matched_name_ar",
     }
+    assert found["matched_name_ar"] == "كركوك"
     assert found["adm1_pcode"] == "IQG13"
     assert abs(found["latitude"] - 35.47) < 0.05
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, BrowserContext
 
 from tests.web.conftest import LIVE_USERS
 from tests.web.test_map_browser import browser, log_in, new_context, watched_page
@@ -15,11 +15,22 @@ pytestmark = pytest.mark.browser
 SUGGESTION = '[data-testid="place-suggestion"]'
 
 
+def _speak(context: BrowserContext, live_server: str, code: str) -> None:
+    """The analyst's interface language (other tests change it: say it every time)."""
+    chosen = context.request.put(
+        f"{live_server}/api/session/language",
+        data={"language": code},
+        headers={"Origin": live_server},
+    )
+    assert chosen.ok
+
+
 def test_an_arabic_headline_suggests_its_place_and_the_click_fills_it(
     browser: Browser, live_server: str
 ) -> None:
     context = new_context(browser)
     log_in(context, live_server, LIVE_USERS["analyst"])
+    _speak(context, live_server, "en")
     opened = watched_page(context, live_server)
     page = opened.page
     try:
@@ -49,6 +60,15 @@ def test_an_arabic_headline_suggests_its_place_and_the_click_fills_it(
         page.locator('[data-testid="report-text"]').fill("")
         page.locator(SUGGESTION).wait_for(state="hidden")  # no place named, nothing offered
         assert page.locator('[data-testid="report-place"]').input_value() == "Mosul"  # kept
+
+        _speak(context, live_server, "ckb")  # an Arabic-script page names it in Arabic script
+        page.goto(f"{live_server}/reports/new")
+        page.locator('[data-testid="report-text"]').fill("تەقینەوەیەک لە کەرکووک")
+        page.locator(SUGGESTION).wait_for()
+        assert page.locator('[data-testid="place-suggestion-name"]').inner_text() == "كركوك"
+        page.locator('[data-testid="place-suggestion-use"]').click()
+        assert page.locator('[data-testid="report-place"]').input_value() == "كركوك"
+        assert abs(float(page.locator('[data-testid="report-lat"]').input_value()) - 35.47) < 0.05
         opened.assert_clean()
     finally:
         context.close()

@@ -1,7 +1,7 @@
 /* The report form's map: a click sets the latitude and longitude fields (and typing them moves
  * the marker). Only the shipped borders are drawn: no tile server. */
 
-import { RTL, t } from './strings.js';
+import { LANG, RTL, t } from './strings.js';
 
 const IRAQ_BOUNDS = [[29.0, 38.7], [37.4, 48.6]];
 const latInput = document.getElementById('place-lat');
@@ -70,7 +70,12 @@ async function suggest() {
     suggested = null; // no suggestion is no loss: the place can still be picked by hand
   }
   suggestion.hidden = suggested === null;
-  if (suggested) suggestionName.textContent = suggested.matched_name;
+  if (suggested) suggestionName.textContent = suggestedName();
+}
+
+/** The place's name in the page's script: Arabic script for Arabic and Kurdish, if known. */
+function suggestedName() {
+  return (LANG !== 'en' && suggested.matched_name_ar) || suggested.matched_name;
 }
 
 function typed() {
@@ -81,7 +86,7 @@ function typed() {
 [titleInput, textInput].forEach((input) => input.addEventListener('input', typed));
 useSuggestion.addEventListener('click', () => {
   if (!suggested) return;
-  placeInput.value = suggested.matched_name;
+  placeInput.value = suggestedName();
   latInput.value = suggested.latitude.toFixed(5);
   lonInput.value = suggested.longitude.toFixed(5);
   place(suggested.latitude, suggested.longitude);
