@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from tansiq import __version__
 from tansiq.api import (
+    analysis,
     areas,
     docs,
     geocode,
@@ -98,6 +99,7 @@ def create_app(
         reports,
         positions,
         geocode,
+        analysis,
     ):
         app.include_router(module.router)
     taxii.install(app)

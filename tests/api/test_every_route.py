@@ -159,6 +159,8 @@ PROTECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/api/analysis/hotspots.geojson"): {},
     ("GET", "/api/analysis/risk.geojson"): {},
     ("GET", "/api/analysis/coverage.geojson"): {},
+    ("GET", "/api/analysis/emerging.geojson"): {},
+    ("GET", "/api/analysis/placement.geojson"): {},
     ("GET", "/api/objects/{stix_id}"): {},
     ("POST", "/api/reports"): {"json": {"title": "x", "tlp": "amber"}},
     ("POST", "/api/cells"): {"json": {"name": "x", "tlp": "amber"}},

@@ -4,6 +4,7 @@
  * and incidents from its /api, Leaflet from /static/vendor. There is no base map.
  */
 
+import { createAnalysisLayers } from './analysis-layers.js';
 import { ApiError, getJson, isYes } from './api.js';
 import { PANES, buildLayer, style } from './areas.js';
 import { fillTemplate, h } from './dom.js';
@@ -148,6 +149,11 @@ const positionLayer = L.layerGroup().addTo(map);
 layerControl.addOverlay(positionLayer, t('positions.layer'));
 const reportLayer = L.layerGroup().addTo(map);
 layerControl.addOverlay(reportLayer, t('reportPlaces.layer'));
+
+// Analysis layers: switched on in the panel; hot spots follow the filter's dates.
+const analysisLayers = createAnalysisLayers(map, () => ({
+  from: fromInput.value, to: toInput.value,
+}));
 
 // ---- vector layers -----------------------------------------------------------------------
 
@@ -332,6 +338,7 @@ function loadIncidents() {
   rememberFilters(filters);
   loadCount(filters);
   loadView(filters);
+  analysisLayers.datesChanged();
 }
 
 let reloadTimer = null;
