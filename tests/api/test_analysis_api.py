@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import h3
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
@@ -24,6 +25,7 @@ from tansiq.settings import Settings
 from tansiq.store import audit
 from tansiq.store.database import reading, writing
 from tests.conftest import FROZEN_NOW, SHIPPED_UCDP, frozen_clock
+from tests.importers.files import ucdp_file
 from tests.nodes import Account, setup_node
 
 PROBLEM = "application/problem+json"
@@ -343,3 +345,30 @@ def test_recommended_sites_count_only_the_positions_released_to_the_caller(
     assert none["covered_before"] == 0
     assert both["covered_before"] > 0  # the demo's positions already cover some risk
     assert none["total"] == both["total"]
+
+
+def test_a_planted_cluster_is_drawn_as_hot_spots(
+    client: TestClient,
+    people: dict[str, Account],
+    engine: Engine,
+    settings: Settings,
+    locator: AreaLocator,
+    tmp_path: Path,
+) -> None:
+    """Twenty incidents in each of seven neighbouring cells near Kirkuk among 200 shipped ones
+    scattered over Iraq: the seven are hot spots, and nothing else is."""
+    centre = h3.latlng_to_cell(35.47, 44.39, 6)
+    cluster = sorted(h3.grid_disk(centre, 1))
+    moved = {}
+    for n in range(140):
+        lat, lon = h3.cell_to_latlng(cluster[n % 7])
+        moved[n] = {"latitude": f"{lat:.5f}", "longitude": f"{lon:.5f}", "where_prec": "1"}
+    load(engine, settings, locator, ucdp_file(tmp_path / "ged.csv", moved, count=200))
+
+    layer = _get(client, people, "joc-analyst", LAYERS[0], res=6).json()
+
+    hot = {f["properties"]["cell"] for f in layer["features"] if f["properties"]["gi_bin"] > 0}
+    assert centre in hot
+    assert hot <= set(cluster)
+    assert all(f["properties"]["gi_bin"] > 0 for f in layer["features"])
+    assert _decimals(layer) <= 5
