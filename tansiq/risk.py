@@ -1,7 +1,8 @@
 """Next month's risk on this node: the forecast of tansiq.analysis.forecast over its incidents.
 
-Only incidents located better than a district count (precision <= 3: UCDP `where_prec` 1-3,
-ACLED geo_precision 1-2), the same rule as the backtest's.
+Only incidents with a precision code of 3 or less count: for UCDP (`where_prec` 1-3) the same
+rule as the backtest's. The store filters one code for every source, so ACLED incidents of
+geo_precision 3 (a region) count here although the backtest leaves them out.
 """
 
 from __future__ import annotations

@@ -2,20 +2,21 @@
 
 Pure: events in, a `Risk` out (the shipped GeoNames towns are read once, as reference data).
 
-The model, chosen on a validation backtest of 2004-2013 (UCDP GED, res 7) and not on 2014-2017:
+The model, chosen on a validation backtest of 2004-2013 (UCDP GED, res 7; its parameters are
+the best there of a small grid) and not on 2014-2017:
 UCDP snaps events to named places, so the same cells recur and a cell's own history is the
 strongest signal. The expected count of a cell is the sum of
 
 - its mean monthly count over all history (long memory: a place that was ever hit stays above
   every place that never was),
 - its counts decayed exponentially with a 3-month time constant (a recent surge),
-- a small spread term: counts decayed over 12 months, smoothed by a 2 km Gaussian, which
+- a small spread term: counts decayed over 12 months, smoothed by a 4 km Gaussian, which
   ranks never-hit cells next to recently hit ones above other never-hit cells,
 - a small town term for cells holding a GeoNames town (pop >= 500), where events are reported
   even before any has been.
 
-The last two are orders of magnitude below one event in 36 months: they only order the cells
-that have no history, and barely move the expected counts.
+The last two are small (a town adds 0.001 events a month, a third of what one event in 29 years
+of history gives): they order the cells without history and barely move the expected counts.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from tansiq.geo.reference import gazetteer
 
 SURGE_MONTHS: Final = 3.0
 SPREAD_MONTHS: Final = 12.0
-SPREAD_KM: Final = 2.0
+SPREAD_KM: Final = 4.0
 SPREAD_WEIGHT: Final = 1e-4
 TOWN_WEIGHT: Final = 1e-3
 
