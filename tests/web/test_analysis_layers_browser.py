@@ -15,13 +15,14 @@ import json
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import h3
 import httpx
 import pytest
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, Route
 
 from tansiq.settings import sqlite_url
 from tests.conftest import REPO, SHIPPED_UCDP
@@ -326,4 +327,78 @@ def test_a_layer_that_fails_says_why_next_to_its_switch(
     _shot(opened, node, "analysis-emerging-error")
     # The browser logs the 400 itself; nothing else went wrong.
     assert all("400" in error for error in opened.console_errors)
+    page.context.close()
+
+
+def _cells(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """A FeatureCollection of H3 cells' hexagons with `rows` as their properties."""
+    features = []
+    for row in rows:
+        ring = [[lon, lat] for lat, lon in h3.cell_to_boundary(row["cell"])]
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Polygon", "coordinates": [[*ring, ring[0]]]},
+                "properties": row,
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _answer_with(body: dict[str, Any]) -> Callable[[Route], None]:
+    def answer(route: Route) -> None:
+        route.fulfill(status=200, content_type="application/geo+json", body=json.dumps(body))
+
+    return answer
+
+
+def test_hot_spot_and_emerging_classes_get_their_colours_and_only_theirs_in_the_legend(
+    browser: Browser,  # noqa: F811
+    node: Node,
+) -> None:
+    """The shipped events make no significant hot spot (see the API tests' planted cluster):
+    here the node's answers are replaced by a hot cell at 99% and a cold one at 95%, and two
+    emerging patterns."""
+    mosul, kirkuk = h3.latlng_to_cell(36.34, 43.13, 6), h3.latlng_to_cell(35.47, 44.39, 6)
+    spots = _cells(
+        [
+            {"cell": mosul, "gi_bin": 3, "count": 120, "z": 9.5, "p": 0.001, "p_fdr": 0.004},
+            {"cell": kirkuk, "gi_bin": -2, "count": 0, "z": -2.1, "p": 0.02, "p_fdr": 0.04},
+        ]
+    )
+    patterns = _cells(
+        [
+            {"cell": mosul, "pattern": "Intensifying Hot Spot", "key": "intensifying-hot"},
+            {"cell": kirkuk, "pattern": "Historical Cold Spot", "key": "historical-cold"},
+        ]
+    )
+    opened = _open_map(browser, node, "watch")
+    page = opened.page
+    for name, body in (("hotspots", spots), ("emerging", patterns)):
+        page.route(f"**/api/analysis/{name}.geojson*", _answer_with(body))
+
+    _switch_on(opened, "hotspots")
+    _switch_on(opened, "emerging")
+
+    assert page.locator("path.analysis-hotspots.gi-hot-3").count() == 1
+    assert page.locator("path.analysis-hotspots.gi-cold-2").count() == 1
+    spots_legend = page.locator('[data-testid="legend-analysis-hotspots"] li').all_inner_texts()
+    assert spots_legend == ["Hot spot, 99% confidence", "Cold spot, 95% confidence"]
+    emerging_legend = page.locator('[data-testid="legend-analysis-emerging"] li').all_inner_texts()
+    assert emerging_legend == ["Intensifying Hot Spot", "Historical Cold Spot"]
+    fills = page.evaluate(
+        """() => ['gi-hot-3', 'gi-cold-2', 'em-intensifying-hot', 'em-historical-cold']
+            .map((c) => getComputedStyle(document.querySelector('path.' + c)).fill)"""
+    )
+    assert len(set(fills)) == 4  # four classes, four colours
+    page.locator(".leaflet-control-layers label", has_text="Incidents").locator("input").uncheck()
+    page.locator('[data-testid="analysis-toggle-emerging"]').uncheck()  # drawn over the spots
+    click_uncovered(page, "path.gi-hot-3")
+    popup = page.locator('[data-testid="hotspot-popup"]')
+    popup.wait_for()
+    assert popup.locator(".popup-title").inner_text() == "Hot spot, 99% confidence"
+    assert popup.locator('dd[data-field="z"]').inner_text() == "9.5"
+    assert popup.locator('dd[data-field="p_fdr"]').inner_text() == "0.004"
+    _shot(opened, node, "analysis-hotspots-planted")
+    opened.assert_clean()
     page.context.close()
