@@ -33,8 +33,8 @@ import numpy.typing as npt
 from scipy.special import gammaln
 
 from tansiq.analysis.events import EventArrays, month_index
-from tansiq.analysis.forecast import Counts, decayed_mean, expected_counts, monthly_counts
-from tansiq.analysis.neighbours import gaussian_weights
+from tansiq.analysis.forecast import History, decayed_mean, expected_counts, monthly_counts
+from tansiq.analysis.neighbours import gaussian_smooth
 from tansiq.analysis.region import check_res, region_cells
 from tansiq.errors import InvalidInput
 
@@ -43,33 +43,35 @@ LOG_SCORE_FLOOR: Final = 1e-4
 KDE_KM: Final = 2.0
 KDE_MONTHS: Final = 6.0
 
-Forecaster = Callable[[Counts, int], npt.NDArray[np.float64]]
+Cells = npt.NDArray[np.float64]
+"""One value per region cell, in region_cells order."""
+
+Forecaster = Callable[[History, int], Cells]
 """(counts of the months before, res) -> expected events per cell in the next month."""
 
 
-def persistence(history: Counts, res: int) -> npt.NDArray[np.float64]:
-    return history[:, -1].copy()
+def persistence(history: History, res: int) -> Cells:
+    return history.month(history.months - 1)
 
 
-def mean_12m(history: Counts, res: int) -> npt.NDArray[np.float64]:
-    return np.asarray(history[:, -12:].mean(axis=1), np.float64)
+def mean_12m(history: History, res: int) -> Cells:
+    return history.full(history.counts[:, -12:].mean(axis=1))
 
 
-def mean_36m(history: Counts, res: int) -> npt.NDArray[np.float64]:
-    return np.asarray(history[:, -36:].mean(axis=1), np.float64)
+def mean_36m(history: History, res: int) -> Cells:
+    return history.full(history.counts[:, -36:].mean(axis=1))
 
 
-def kde_decay(history: Counts, res: int) -> npt.NDArray[np.float64]:
+def kde_decay(history: History, res: int) -> Cells:
     decayed = decayed_mean(history, KDE_MONTHS)
-    weights = gaussian_weights(res, KDE_KM)
-    smoothed = np.asarray(weights @ decayed, np.float64)
+    smoothed = gaussian_smooth(decayed, res, KDE_KM)
     total = smoothed.sum()
     return smoothed * (decayed.sum() / total) if total > 0 else smoothed
 
 
-def history_mean(history: Counts, res: int) -> npt.NDArray[np.float64]:
+def history_mean(history: History, res: int) -> Cells:
     """The log score's reference: the mean monthly count over all history."""
-    return np.asarray(history.mean(axis=1), np.float64)
+    return history.full(history.counts.mean(axis=1))
 
 
 FORECASTERS: Final[dict[str, Forecaster]] = {
@@ -86,7 +88,7 @@ def top_k(cells: int, share: float) -> int:
     return max(1, round(share * cells))
 
 
-def hits_in_top(score: npt.NDArray[np.float64], observed: Counts, k: int) -> float:
+def hits_in_top(score: Cells, observed: Cells, k: int) -> float:
     """Events of `observed` in the k highest-scoring cells, ties at the cut-off fractional."""
     kth = -np.partition(-score, k - 1)[k - 1]
     above = score > kth
@@ -95,7 +97,7 @@ def hits_in_top(score: npt.NDArray[np.float64], observed: Counts, k: int) -> flo
     return float(observed[above].sum() + observed[tied].sum() * share_of_tied)
 
 
-def poisson_log_score(expected: npt.NDArray[np.float64], observed: Counts) -> float:
+def poisson_log_score(expected: Cells, observed: Cells) -> float:
     """Sum over cells of log P(observed | Poisson(expected)), expected floored."""
     rate = np.maximum(expected, LOG_SCORE_FLOOR)
     return float((observed * np.log(rate) - rate - gammaln(observed + 1)).sum())
@@ -137,8 +139,8 @@ class MonthForecasts:
     """Every forecaster's expected counts for one test month, and what happened."""
 
     month: int
-    expected: dict[str, npt.NDArray[np.float64]]
-    observed: Counts
+    expected: dict[str, Cells]
+    observed: Cells
 
 
 def test_range(events: EventArrays, first: int, last: int) -> int:
@@ -159,10 +161,10 @@ def month_forecasts(
     start = test_range(events, first, last)
     counts = monthly_counts(events, res, start, last + 1)
     for month in range(first, last + 1):
-        history = counts[:, : month - start]
+        history = counts.first(month - start)
         expected = {name: f(history, res) for name, f in FORECASTERS.items()}
         expected["reference"] = history_mean(history, res)
-        yield MonthForecasts(month, expected, counts[:, month - start])
+        yield MonthForecasts(month, expected, counts.month(month - start))
 
 
 def backtest(events: EventArrays, first: int, last: int, res: int) -> Backtest:

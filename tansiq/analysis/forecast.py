@@ -30,10 +30,9 @@ from typing import Final
 import h3
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
 
 from tansiq.analysis.events import EventArrays, month_index
-from tansiq.analysis.neighbours import gaussian_weights
+from tansiq.analysis.neighbours import gaussian_smooth
 from tansiq.analysis.region import check_res, region_cells
 from tansiq.errors import InvalidInput
 from tansiq.geo.reference import gazetteer
@@ -45,9 +44,6 @@ SPREAD_WEIGHT: Final = 1e-4
 TOWN_WEIGHT: Final = 1e-3
 
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
-
-Counts = npt.NDArray[np.float64]
-"""Events per cell (rows, region_cells order) and month (columns, oldest first)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,23 +94,56 @@ def cell_of_events(events: EventArrays, cells: tuple[str, ...], res: int) -> npt
     return np.where(inside, at, -1).astype(np.intp)
 
 
-def monthly_counts(events: EventArrays, res: int, first: int, end: int) -> Counts:
+@dataclass(frozen=True, slots=True)
+class History:
+    """Events per region cell and month, oldest month first.
+
+    Only the cells with events are held (`active`, indexes in region_cells order, with their
+    rows of `counts`): at res 9 the region has 850,000 cells, and a full cell x month matrix
+    of 30 years would take gigabytes.
+    """
+
+    cells: int
+    active: npt.NDArray[np.intp]
+    counts: npt.NDArray[np.float64]
+
+    @property
+    def months(self) -> int:
+        return int(self.counts.shape[1])
+
+    def first(self, months: int) -> History:
+        """The history of its first `months` months only."""
+        return History(self.cells, self.active, self.counts[:, :months])
+
+    def full(self, values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """Values of the active cells spread to every cell (0 elsewhere)."""
+        spread = np.zeros(self.cells)
+        spread[self.active] = values
+        return spread
+
+    def month(self, index: int) -> npt.NDArray[np.float64]:
+        """Every cell's count in month `index` (0 = the first month)."""
+        return self.full(self.counts[:, index])
+
+
+def monthly_counts(events: EventArrays, res: int, first: int, end: int) -> History:
     """Region events per cell and month, for months first <= month < end (indexes)."""
     cells = tuple(region_cells(res))
     where = cell_of_events(events, cells, res)
     months = month_index(events.day)
     keep = (where >= 0) & (months >= first) & (months < end)
-    counts = np.zeros((len(cells), max(end - first, 0)), np.float64)
-    np.add.at(counts, (where[keep], months[keep] - first), 1.0)
-    return counts
+    active = np.unique(where[keep])
+    counts = np.zeros((len(active), max(end - first, 0)), np.float64)
+    np.add.at(counts, (np.searchsorted(active, where[keep]), months[keep] - first), 1.0)
+    return History(len(cells), active, counts)
 
 
-def decayed_mean(history: Counts, months: float) -> npt.NDArray[np.float64]:
-    """Weighted mean monthly count, weights exp(-age/months) (last month: age 0)."""
-    if history.shape[1] == 0:
-        return np.zeros(history.shape[0])
-    weights = np.exp(-np.arange(history.shape[1])[::-1] / months)
-    return np.asarray(history @ weights / weights.sum(), np.float64)
+def decayed_mean(history: History, months: float) -> npt.NDArray[np.float64]:
+    """Every cell's weighted mean monthly count, weights exp(-age/months) (last month: age 0)."""
+    if history.months == 0:
+        return np.zeros(history.cells)
+    weights = np.exp(-np.arange(history.months)[::-1] / months)
+    return history.full(history.counts @ weights / weights.sum())
 
 
 @functools.cache
@@ -135,14 +164,13 @@ def town_cells(res: int) -> npt.NDArray[np.float64]:
     return flags
 
 
-def expected_counts(history: Counts, res: int) -> npt.NDArray[np.float64]:
+def expected_counts(history: History, res: int) -> npt.NDArray[np.float64]:
     """The model: expected events per cell next month, from the months of `history`."""
-    if history.shape[1] == 0:
-        return np.zeros(history.shape[0])
-    long_memory = history.sum(axis=1) / history.shape[1]
+    if history.months == 0:
+        return np.zeros(history.cells)
+    long_memory = history.full(history.counts.sum(axis=1) / history.months)
     surge = decayed_mean(history, SURGE_MONTHS)
-    spread_matrix: sp.csr_array = gaussian_weights(res, SPREAD_KM)
-    spread = spread_matrix @ decayed_mean(history, SPREAD_MONTHS)
+    spread = gaussian_smooth(decayed_mean(history, SPREAD_MONTHS), res, SPREAD_KM)
     return np.asarray(
         long_memory + surge + SPREAD_WEIGHT * spread + TOWN_WEIGHT * town_cells(res), np.float64
     )
