@@ -162,8 +162,16 @@ def _print_geojson(collection: dict[str, Any]) -> None:
     sys.stdout.write(orjson.dumps(collection).decode() + "\n")
 
 
+HEADERS = {"hot_steps": "hot", "cold_steps": "cold", "trend_z": "trend z", "trend_p": "trend p"}
+
+
 def _print_table(columns: list[str], rows: list[dict[str, Any]]) -> None:
-    table = Table(*columns)
+    table = Table()
+    for column in columns:  # figures and H3 indexes whole; the class or pattern may wrap
+        wraps = column in ("class", "pattern")
+        table.add_column(
+            HEADERS.get(column, column), no_wrap=not wraps, min_width=8 if wraps else None
+        )
     for row in rows:
         table.add_row(*(_cell_text(row[c]) for c in columns))
     Console().print(table)
