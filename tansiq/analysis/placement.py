@@ -220,8 +220,9 @@ def greedy(coverage: Coverage, weight: FloatArray, k: int, covered: BoolArray) -
     Gains are kept exact rather than lazily bounded (CELF): when a site is chosen, only the
     sites covering its newly covered points lose anything, and the transposed lists name them,
     so each step costs its new points' lists instead of re-scoring stale heads of a queue
-    (measured 3x faster than CELF on the benchmark instance, where chosen discs overlap many
-    candidates). Stops early when no site adds anything.
+    (bench/placement_bench.py's instance: 0.84 ms against 2.1 ms for a heapq CELF on the same
+    lists, 2.5x; on a denser one, 775,000 pairs, 2.4x). Same answer, same 1 - 1/e guarantee.
+    Stops early when no site adds anything.
     """
     open_weight = np.where(covered, 0.0, weight)
     gains = coverage.by_site @ open_weight
