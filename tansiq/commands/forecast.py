@@ -18,8 +18,7 @@ from tansiq.analysis.forecast import Risk, month_text, parse_month
 from tansiq.analysis.region import cell_centres, check_res, region_cells
 from tansiq.commands.common import DbOption, JsonOption, engine_for, err, print_json
 from tansiq.errors import InvalidInput
-from tansiq.event_files import MAX_PRECISION, read_event_file
-from tansiq.importers.pipeline import SourceName
+from tansiq.event_files import MAX_PRECISION, EventFormat, read_event_file
 from tansiq.risk import next_month_risk
 from tansiq.store.database import reading, require_schema
 
@@ -172,7 +171,7 @@ def _write_predictions(path: Path, months: Iterator[MonthForecasts], res: int) -
             )
 
 
-def _summary(result: Backtest, source: SourceName, events_read: int) -> dict[str, Any]:
+def _summary(result: Backtest, source: EventFormat, events_read: int) -> dict[str, Any]:
     return {
         "source": source,
         "max_precision": MAX_PRECISION[source],

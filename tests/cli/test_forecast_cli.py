@@ -14,7 +14,7 @@ from tansiq.analysis.forecast import predict
 from tansiq.analysis.region import region_cells
 from tansiq.event_files import read_event_file
 from tests.cli.runner import tansiq
-from tests.conftest import SHIPPED_UCDP
+from tests.conftest import REPO, SHIPPED_UCDP
 from tests.importers.files import ACLED_HEADER, acled_row, write_rows
 
 CELLS_RES_7 = 17_399
@@ -170,6 +170,30 @@ def test_backtest_bad_input_is_one_line(change: dict[str, str], message: str) ->
     assert message in error
     assert "Traceback" not in error
     assert len(error.strip().splitlines()) == 1
+
+
+SHARED_JOIN = REPO.parent / "shared" / "data" / "events" / "ucdp_ged_irq_cod2019_join.csv"
+
+
+@pytest.mark.skipif(not SHARED_JOIN.exists(), reason="no ../shared/data checkout")
+def test_backtest_reads_the_shared_ged_extract_like_the_export() -> None:
+    months = ("--test-from", "2017-01", "--test-to", "2017-02", "--json")
+    extract = json.loads(backtest("--events", str(SHARED_JOIN), *months))
+    export = json.loads(backtest("--events", str(SHIPPED_UCDP), *months))
+    assert extract["source"] == "ucdp-points"
+    assert extract["events_read"] == export["events_read"]
+    assert extract["models"] == export["models"]
+
+
+def test_backtest_rejects_an_extract_with_a_bad_row(tmp_path: Path) -> None:
+    header = ["id", "date_start", "latitude", "longitude", "where_prec", "best"]
+    good = ["1", "2016-01-05", "35.3148", "43.7601", "1", "2"]
+    bad = ["2", "2016-02-30", "35.3148", "43.7601", "9", "2"]
+    path = write_rows(tmp_path / "extract.csv", [header, good, bad])
+    months = ("--test-from", "2016-02", "--test-to", "2016-02")
+    error = backtest("--events", str(path), *months, check=False)
+    assert "line 3: date_start" in error
+    assert "line 3: where_prec" in error
 
 
 def test_backtest_rejects_a_file_with_an_invalid_row(tmp_path: Path) -> None:
