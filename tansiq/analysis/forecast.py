@@ -17,6 +17,21 @@ strongest signal. The expected count of a cell is the sum of
 
 The last two are small (a town adds 0.001 events a month, a third of what one event in 29 years
 of history gives): they order the cells without history and barely move the expected counts.
+
+Tried and not kept, each judged on 2004-2013 validation backtests only (hit_rate_1, also over
+2004-2005, 2006-2009 and 2010-2013 for stability; 2014-2017 was not looked at while choosing):
+at res 7 only 13 to 84 region cells have history in any validation month, so most of the top
+1% (174 cells) is cells without history, and every validation miss (53 of 1,857 events) is in
+such a cell, nine in ten ranked 515th or lower. None of these gained more than one event
+(0.0005) on validation: history of the cell's res-6, res-5 or res-4 parent (all-time or
+12-month decayed, events outside the region included) as a tie-breaking term at weights 1e-8
+to 1e-2; spread from events just outside the region (Anbar, Baghdad, Erbil, ... at 4, 8, 15 km
+over 12 months); a "front" term of the last 1-2 months' events smoothed at 10-25 km (weights
+1e-8 to 1e-2; 1e-5 gains one event in 2010-2013, heavier weights lose up to 6 points); and
+the existing terms re-checked (surge 2-4 months or weight 0.5-2, spread 2-6 km or weight 1e-5 to
+1e-2, spread of the all-history mean or of counts decayed over 36 or 60 months at 4 or 8 km,
+town weight 1e-4 to 1e-2: equal, one event better or worse; without towns 0.961). A gain of
+one event is noise, so the model stays as it was.
 """
 
 from __future__ import annotations
