@@ -1,34 +1,19 @@
-"""The command line as a user runs it: real `tansiq` processes on a real database."""
+"""The command line as a user runs it, on a real database: `tansiq.cli.main` in this process (see
+tests/cli/runner.py), and `python -m tansiq` itself where the process is the point."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.cli.runner import tansiq, tansiq_process  # other modules import tansiq from here too
 from tests.conftest import REPO, SHIPPED_UCDP
 
 SHIPPED_ROWS = 7_219
-
-
-def tansiq(*args: str, db: str | None, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """Run `python -m tansiq ARGS [--db DB]` and return what it did."""
-    done = subprocess.run(
-        [sys.executable, "-m", "tansiq", *args, *(("--db", db) if db else ())],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=300,
-    )
-    if check and done.returncode != 0:
-        raise AssertionError(f"tansiq {' '.join(args)} failed:\n{done.stderr}")
-    return done
 
 
 @pytest.fixture
@@ -157,24 +142,51 @@ def test_bad_options_are_usage_errors(initialised: str) -> None:
 
 
 def test_missing_import_file_is_a_usage_error(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "tansiq", "import", "ucdp", str(tmp_path / "nope.csv")],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    )
+    done = tansiq("import", "ucdp", str(tmp_path / "nope.csv"), db=None, check=False, cwd=tmp_path)
     assert done.returncode == 2
     assert "does not exist" in done.stderr
 
 
 def test_a_bad_setting_is_named_not_a_traceback(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "tansiq", "areas"],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env={**os.environ, "TANSIQ_IMPORT_BATCH_ROWS": "zero"},
+    """Through `python -m tansiq` itself: the entry point, its environment read at start-up, and
+    main's one-line error with exit code 1."""
+    done = tansiq_process(
+        "areas", db=None, check=False, cwd=tmp_path, env={"TANSIQ_IMPORT_BATCH_ROWS": "zero"}
     )
     assert done.returncode == 1
     assert "TANSIQ_IMPORT_BATCH_ROWS" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_bad_setting_in_process_too(tmp_path: Path) -> None:
+    done = tansiq(
+        "areas", db=None, check=False, cwd=tmp_path, env={"TANSIQ_IMPORT_BATCH_ROWS": "zero"}
+    )
+    assert done.returncode == 1
+    assert done.stderr.startswith("error: bad setting: TANSIQ_IMPORT_BATCH_ROWS"), done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("locate", "35.78", "43.58", "--json"),
+        ("locate", "35.78", "43.58"),
+        ("locate", "95", "43.58"),
+        ("incidents", "--db", "sqlite:///{tmp}/none.db"),
+    ],
+    ids=["json", "table", "usage-error", "typed-error"],
+)
+def test_in_process_runs_say_what_the_process_says(tmp_path: Path, args: tuple[str, ...]) -> None:
+    """The in-process runner gives the exit code, stdout and stderr of a real process. (Click
+    names the program as it was started: `python -m tansiq` there, `tansiq` as the installed
+    command and in process.)"""
+    argv = [a.format(tmp=tmp_path) for a in args]
+    process = tansiq_process(*argv, db=None, check=False, cwd=tmp_path)
+    in_process = tansiq(*argv, db=None, check=False, cwd=tmp_path)
+    assert process.stdout or process.stderr
+    assert (in_process.returncode, in_process.stdout, in_process.stderr) == (
+        process.returncode,
+        process.stdout,
+        process.stderr.replace("python -m tansiq", "tansiq"),
+    )

@@ -1,7 +1,8 @@
 """The exchange commands as an operator runs them: what they print, and what they refuse.
 
 Each test works on a copy of a node built once for the module (a joc node, and a fresh krg node
-knowing the same partners), so that the many `tansiq` processes stay few.
+knowing the same partners). The commands run in this process (tests/cli/runner.py); `tansiq
+serve` is a real process.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,7 +33,7 @@ from tansiq.domain.reports import ReportDraft
 from tansiq.settings import Settings, sqlite_url
 from tansiq.sharing import stix
 from tansiq.sharing.signing import SigningKey
-from tests.cli.test_cli import tansiq
+from tests.cli.runner import tansiq
 from tests.conftest import REPO
 from tests.factories import sign_as
 from tests.servers import free_port
@@ -106,9 +106,7 @@ def build(path: Path, partner: str) -> Node:
 @pytest.fixture(scope="module")
 def templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Node]:
     base = tmp_path_factory.mktemp("templates")
-    with ThreadPoolExecutor(2) as pool:
-        joc, krg = pool.map(lambda code: build(base / code / "node.db", code), ("joc", "krg"))
-    return {"joc": joc, "krg": krg}
+    return {code: build(base / code / "node.db", code) for code in ("joc", "krg")}
 
 
 @pytest.fixture

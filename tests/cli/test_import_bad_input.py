@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from tansiq.store.database import create_db_engine
-from tests.cli.test_cli import tansiq
+from tests.cli.runner import tansiq
 from tests.conftest import REPO, SHIPPED_UCDP
 from tests.importers.files import ACLED_HEADER
 
