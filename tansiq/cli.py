@@ -27,11 +27,16 @@ from tansiq.commands.common import (
     progress,
     settings_from,
 )
+from tansiq.commands.forecast import forecast_app
+from tansiq.commands.geocode import geocode_app
+from tansiq.commands.hotspots import hotspots_app
 from tansiq.commands.node import node_app
 from tansiq.commands.peers import peers_app, sync
+from tansiq.commands.placement import placement_app
 from tansiq.commands.positions import load_demo_positions, positions_app
 from tansiq.commands.reports import cells_app, comment, reports_app
 from tansiq.commands.stixfiles import export_app, import_stix
+from tansiq.commands.vacuum import vacuum_app
 from tansiq.demo_positions import DEMO_PARTNERS
 from tansiq.domain.areas import Area, AreaLevel
 from tansiq.domain.incidents import IncidentFilter
@@ -65,6 +70,11 @@ app.add_typer(node_app, name="node")
 app.add_typer(export_app, name="export")
 app.add_typer(audit_app, name="audit")
 app.add_typer(positions_app, name="positions")
+app.add_typer(hotspots_app, name="hotspots")
+app.add_typer(forecast_app, name="forecast")
+app.add_typer(vacuum_app, name="vacuum")
+app.add_typer(placement_app, name="placement")
+app.add_typer(geocode_app, name="geocode")
 app.command("comment")(comment)
 app.command("sync")(sync)
 import_app.command("stix")(import_stix)

@@ -135,10 +135,19 @@ def hotspots_geojson(
     date_from: From = None,
     date_to: To = None,
     res: Annotated[int, Query(description=f"H3 resolution, 4 to {MAX_HOTSPOT_RES}")] = 6,
+    p: Annotated[
+        str,
+        Query(
+            description="p-values from 999 conditional permutations, or normal ones from the"
+            " z-scores (as ArcGIS does)",
+            pattern="^(permutation|normal)$",
+        ),
+    ] = "permutation",
 ) -> Response:
-    """Hot and cold spots of incidents (Getis-Ord Gi*, 999 permutations, FDR-adjusted) per H3
-    cell: a hexagon per significant cell with `cell`, `class`, `gi_bin` (3..-3), `count`, `z`,
-    `p`, `p_fdr`; the collection has `res`, `from`, `to`, `incidents` and `cells` (studied)."""
+    """Hot and cold spots of incidents (Getis-Ord Gi*, FDR-adjusted) per H3 cell: a hexagon per
+    significant cell with `cell`, `class`, `gi_bin` (3..-3), `count`, `z`, `p`, `p_fdr`; the
+    collection has `res`, `from`, `to`, `incidents`, `cells` (studied), `p_value` and
+    `permutations` (0 for normal p-values)."""
     _check_span(date_from, date_to)
     _check_res(res, MAX_HOTSPOT_RES)
 
@@ -146,7 +155,7 @@ def hotspots_geojson(
         return event_arrays(conn, date_from, date_to, max_precision=MAX_PRECISION)
 
     def compute(events: EventArrays) -> dict[str, Any]:
-        found = hotspots.gi_star(events, res) if len(events) else None
+        found = hotspots.gi_star(events, res, p_value=p) if len(events) else None
         collection = found.geojson() if found else {"type": "FeatureCollection", "features": []}
         return {
             **collection,
@@ -155,10 +164,11 @@ def hotspots_geojson(
             "to": _day(date_to),
             "incidents": len(events),
             "cells": len(found.cells) if found else 0,
+            "p_value": p,
             "permutations": found.permutations if found else 0,
         }
 
-    return _from_incidents(request, ("hotspots", date_from, date_to, res), read, compute)
+    return _from_incidents(request, ("hotspots", date_from, date_to, res, p), read, compute)
 
 
 def _day(value: date | None) -> str | None:

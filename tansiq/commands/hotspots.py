@@ -13,7 +13,7 @@ from rich.table import Table
 
 from tansiq.analysis.emerging import emerging_hotspots
 from tansiq.analysis.events import EventArrays, day_number
-from tansiq.analysis.hotspots import gi_star
+from tansiq.analysis.hotspots import HotspotResult, gi_star
 from tansiq.analysis.region import check_res
 from tansiq.commands.common import DbOption, engine_for, err, print_json
 from tansiq.errors import InvalidInput
@@ -54,6 +54,13 @@ def hotspots(
         int, typer.Option("--permutations", help="Permutations for the pseudo p-values.")
     ] = 999,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the permutations.")] = 0,
+    p_value: Annotated[
+        str,
+        typer.Option(
+            "--p-value",
+            help="permutation (conditional randomisation) or normal (from z, as ArcGIS does).",
+        ),
+    ] = "permutation",
     every_cell: AllOption = False,
     json: JsonOption = False,
     geojson: GeojsonOption = False,
@@ -72,7 +79,7 @@ def hotspots(
         raise InvalidInput(f"permutations must be 1 to 99999, got {permutations}")
     output = _output(json, geojson)
     events = _events(db, first, last)
-    result = gi_star(events, res, permutations, seed)
+    result = gi_star(events, res, permutations, seed, p_value)
     rows = result.rows(significant_only=not every_cell)
     if output == "json":
         print_json(rows)
@@ -83,11 +90,24 @@ def hotspots(
         cold = sum(row["gi_bin"] < 0 for row in rows)
         err.print(
             f"{len(events):,} incidents in {len(result.cells):,} cells at res {res} "
-            f"(with their ring-1 neighbours), {permutations} permutations: "
+            f"(with their ring-1 neighbours), {_method(result)}: "
             f"{hot} hot and {cold} cold spots at 90% confidence or more after FDR",
             highlight=False,
         )
+        if not hot + cold and result.permutations:
+            err.print(
+                "none passes FDR with permutation p-values, which have little power when"
+                " incidents sit on few distinct places; --p-value normal uses the z-score's"
+                " p-value, as ArcGIS does",
+                highlight=False,
+            )
         _print_table(["cell", "class", "count", "z", "p", "p_fdr"], rows)
+
+
+def _method(result: HotspotResult) -> str:
+    if result.permutations:
+        return f"{result.permutations} permutations"
+    return "normal p-values"
 
 
 @hotspots_app.command("emerging")

@@ -198,3 +198,20 @@ def test_bad_input_is_refused() -> None:
         gi_star(ucdp_events(), 12)
     with pytest.raises(InvalidInput, match="no incidents"):
         gi_star(events_at(np.empty(0), np.empty(0)), 7)
+    with pytest.raises(InvalidInput, match="p-value"):
+        gi_star(ucdp_events(), 7, p_value="exact")
+
+
+def test_normal_p_values_are_the_z_scores_tails_with_the_same_z() -> None:
+    from scipy import stats
+
+    permuted = gi_star(ucdp_events(), 6, permutations=9)
+    normal = gi_star(ucdp_events(), 6, p_value="normal")
+
+    assert normal.permutations == 0
+    assert normal.cells == permuted.cells
+    np.testing.assert_array_equal(normal.z, permuted.z)
+    np.testing.assert_allclose(normal.p, 2 * stats.norm.sf(np.abs(normal.z)))
+    # On the shipped events only the normal p finds hot spots (the module says why).
+    assert (normal.gi_bin > 0).sum() >= 5
+    assert not (gi_star(ucdp_events(), 6).gi_bin != 0).any()

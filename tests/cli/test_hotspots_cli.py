@@ -99,6 +99,23 @@ def test_hotspots_table_and_date_range(loaded: tuple[str, list[dict[str, str]]])
     assert "p_fdr" in table.stdout
 
 
+def test_normal_p_values_are_asked_for_by_name(loaded: tuple[str, list[dict[str, str]]]) -> None:
+    db, _ = loaded
+    permuted = run("hotspots", "--res", "6", "--permutations", "99", db=db)
+    normal = run("hotspots", "--res", "6", "--p-value", "normal", db=db)
+    wrong = run("hotspots", "--p-value", "exact", db=db)
+
+    said = " ".join(permuted.stderr.split())  # rich wraps lines at the terminal's width
+    assert "--p-value normal" in said  # the hint when nothing passes FDR
+    assert "0 hot and 0 cold" in said
+    assert normal.exit_code == 0
+    assert "normal p-values: 14 hot" in " ".join(normal.stderr.split())
+    assert "Hot Spot" in normal.stdout
+    assert wrong.exit_code == 1
+    assert isinstance(wrong.exception, InvalidInput)
+    assert "p-value must be one of permutation, normal" in str(wrong.exception)
+
+
 def test_emerging_lists_a_pattern_per_cell(loaded: tuple[str, list[dict[str, str]]]) -> None:
     db, rows = loaded
 

@@ -45,7 +45,10 @@ PASSWORD = "a password for the analysis layer tests"
 # Each layer: the API it draws, the SVG paths or markers it draws them with, and which
 # features of the answer it draws (coverage and vacuum share one answer, by `layer`).
 LAYERS: dict[str, dict[str, Any]] = {
-    "hotspots": {"path": "/api/analysis/hotspots.geojson", "drawn": "path.analysis-hotspots"},
+    "hotspots": {
+        "path": "/api/analysis/hotspots.geojson?p=normal",  # what the map asks for
+        "drawn": "path.analysis-hotspots",
+    },
     "emerging": {"path": "/api/analysis/emerging.geojson", "drawn": "path.analysis-emerging"},
     "risk": {"path": "/api/analysis/risk.geojson", "drawn": "path.analysis-risk"},
     "coverage": {
@@ -194,7 +197,7 @@ def test_each_layer_draws_what_the_api_answers_with_its_legend(
         assert drawn.count() == len(expected), name
         entry = page.locator(f'[data-testid="legend-analysis-{name}"]')
         assert entry.is_visible(), name
-        if name in ("coverage", "vacuum", "placement", "risk"):
+        if name in ("hotspots", "coverage", "vacuum", "placement", "risk"):
             assert expected, f"{name}: nothing to draw on the demo node"
         _shot(opened, node, f"analysis-{name}")
 

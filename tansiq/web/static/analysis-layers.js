@@ -14,9 +14,12 @@ import { partnerSlots } from './positions.js';
 import { LOCALE, NUMBERING, formatNumber, plural, t } from './strings.js';
 
 /** The layers in panel order. `dated`: follows the incident filter's dates; `parts`: which
- * features of a collection shared with another layer it draws (by their `layer` property). */
+ * features of a collection shared with another layer it draws (by their `layer` property);
+ * `query`: fixed parameters. Hot spots take the z-scores' normal p-values (as ArcGIS does):
+ * with permutation p-values and FDR, incidents snapped to a few hundred named places leave
+ * no cell significant (tansiq.analysis.hotspots says why). */
 const LAYERS = [
-  { name: 'hotspots', path: '/analysis/hotspots.geojson', dated: true },
+  { name: 'hotspots', path: '/analysis/hotspots.geojson', dated: true, query: { p: 'normal' } },
   { name: 'emerging', path: '/analysis/emerging.geojson', dated: true },
   { name: 'risk', path: '/analysis/risk.geojson' },
   { name: 'coverage', path: '/analysis/coverage.geojson', parts: ['partner', 'overlap'] },
@@ -317,7 +320,7 @@ class AnalysisLayer {
   }
 
   params() {
-    return this.spec.dated ? this.context.dates() : {};
+    return { ...(this.spec.dated ? this.context.dates() : {}), ...(this.spec.query || {}) };
   }
 
   /** Ask again if what the layer shows depends on the incident filter's dates. */
