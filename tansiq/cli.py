@@ -32,11 +32,11 @@ from tansiq.commands.geocode import geocode_app
 from tansiq.commands.hotspots import hotspots_app
 from tansiq.commands.node import node_app
 from tansiq.commands.peers import peers_app, sync
-from tansiq.commands.placement import placement_app
+from tansiq.commands.placement import placement
 from tansiq.commands.positions import load_demo_positions, positions_app
 from tansiq.commands.reports import cells_app, comment, reports_app
 from tansiq.commands.stixfiles import export_app, import_stix
-from tansiq.commands.vacuum import vacuum_app
+from tansiq.commands.vacuum import vacuum_command
 from tansiq.demo_positions import DEMO_PARTNERS
 from tansiq.domain.areas import Area, AreaLevel
 from tansiq.domain.incidents import IncidentFilter
@@ -72,11 +72,11 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(positions_app, name="positions")
 app.add_typer(hotspots_app, name="hotspots")
 app.add_typer(forecast_app, name="forecast")
-app.add_typer(vacuum_app, name="vacuum")
-app.add_typer(placement_app, name="placement")
 app.add_typer(geocode_app, name="geocode")
 app.command("comment")(comment)
 app.command("sync")(sync)
+app.command("vacuum")(vacuum_command)
+app.command("placement")(placement)
 import_app.command("stix")(import_stix)
 
 DEMO_EVENTS = Path(__file__).parent / "data" / "events" / "ucdp_ged_irq_hdx_1989_2017.csv"

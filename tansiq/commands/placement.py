@@ -31,10 +31,6 @@ from tansiq.store.positions import find_positions
 if TYPE_CHECKING:
     from tansiq.geo.locator import AreaLocator
 
-placement_app = typer.Typer(
-    help="Recommend new joint checkpoint sites that cover the most of next month's risk."
-)
-
 KOption = Annotated[int, typer.Option("--k", help="How many new sites to recommend.")]
 RadiusOption = Annotated[
     float, typer.Option("--radius-km", help="How far a new site reaches, in km (great-circle).")
@@ -61,7 +57,6 @@ GeojsonOption = Annotated[
 ]
 
 
-@placement_app.callback(invoke_without_command=True)
 def placement(
     k: KOption,
     radius_km: RadiusOption,

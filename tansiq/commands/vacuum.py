@@ -46,11 +46,6 @@ COUNTED_PRECISION = 2
 
 MAX_SEAM_KM = 200.0
 
-vacuum_app = typer.Typer(
-    help="The security vacuum: the disputed districts outside every partner's coverage.",
-    invoke_without_command=True,
-)
-
 
 @dataclass(frozen=True, slots=True)
 class Window:
@@ -60,7 +55,6 @@ class Window:
     end: date
 
 
-@vacuum_app.callback(invoke_without_command=True)
 def vacuum_command(
     at: Annotated[
         str | None,
