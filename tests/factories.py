@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 from tansiq.domain.incidents import IncidentDraft, row_digest
@@ -11,6 +13,7 @@ from tansiq.domain.positions import PositionDraft, PositionKind
 from tansiq.sharing import signing
 from tansiq.sharing.signing import SigningKey
 from tansiq.store.schema import INCIDENT_WRITE_COLUMNS
+from tests.conftest import SHIPPED_UCDP
 
 # Kirkuk city; the store does not re-check pcodes (the importer sets them).
 KIRKUK = {"latitude": 35.468, "longitude": 44.392, "adm1_pcode": "IQG13", "adm2_pcode": "IQG13Q04"}
@@ -98,3 +101,16 @@ def make_position(**overrides: Any) -> PositionDraft:
     }
     values.update(overrides)
     return PositionDraft(**values)
+
+
+def shipped_ucdp_years(path: Path, first: int, last: int) -> list[dict[str, str]]:
+    """The shipped GED file's events of years first..last, written to `path` as a GED file of
+    their own (header and HXL rows kept); returns them as dicts by column."""
+    with SHIPPED_UCDP.open(newline="", encoding="utf-8") as f:
+        reader = csv.reader(f)
+        header, hxl = next(reader), next(reader)
+        year = header.index("year")
+        rows = [row for row in reader if first <= int(row[year]) <= last]
+    with path.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([header, hxl, *rows])
+    return [dict(zip(header, row, strict=True)) for row in rows]

@@ -91,6 +91,12 @@ def _rounded(node: Any, coordinate: bool = False) -> Any:
     return node
 
 
+def _significant(value: float, digits: int = 4) -> float:
+    """`value` to `digits` significant figures: the model's smallest terms (1e-4 and below)
+    order cells with no history, so rounding to decimals would send them as 0."""
+    return float(f"{value:.{digits}g}")
+
+
 def _check_span(date_from: date | None, date_to: date | None) -> None:
     if date_from is not None and date_to is not None and date_from > date_to:
         raise InvalidInput("from must not be after to")
@@ -272,7 +278,7 @@ def risk_collection(risk: Risk, limit: int) -> dict[str, Any]:
     order = np.argsort(-risk.expected, kind="stable")
     positive = [int(i) for i in order if risk.expected[i] > 0]
     rows = [
-        {"cell": risk.cells[i], "expected": round(float(risk.expected[i]), 4), "rank": rank}
+        {"cell": risk.cells[i], "expected": _significant(float(risk.expected[i])), "rank": rank}
         for rank, i in enumerate(positive[:limit], start=1)
     ]
     return {

@@ -4,7 +4,6 @@ coverage drawn only from the positions released to the caller's partner."""
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +23,8 @@ from tansiq.importing import ImportRequest, import_file
 from tansiq.settings import Settings
 from tansiq.store import audit
 from tansiq.store.database import reading, writing
-from tests.conftest import FROZEN_NOW, SHIPPED_UCDP, frozen_clock
+from tests.conftest import FROZEN_NOW, frozen_clock
+from tests.factories import shipped_ucdp_years
 from tests.importers.files import ucdp_file
 from tests.nodes import Account, setup_node
 
@@ -46,15 +46,8 @@ PATTERN_KEYS = {
 }  # fmt: skip
 
 
-def ucdp_years(path: Path, first: int, last: int) -> Path:
-    """The shipped GED rows of years first..last (with the header and HXL rows), at `path`."""
-    with SHIPPED_UCDP.open(newline="", encoding="utf-8") as f:
-        reader = csv.reader(f)
-        header, hxl = next(reader), next(reader)
-        year = header.index("year")
-        rows = [row for row in reader if first <= int(row[year]) <= last]
-    with path.open("w", newline="", encoding="utf-8") as f:
-        csv.writer(f).writerows([header, hxl, *rows])
+def _years(path: Path, first: int, last: int) -> Path:
+    shipped_ucdp_years(path, first, last)
     return path
 
 
@@ -80,7 +73,7 @@ def client(
 @pytest.fixture
 def imported(engine: Engine, settings: Settings, locator: AreaLocator, tmp_path: Path) -> None:
     """The shipped events of 2014 and 2015 (the fall of Mosul and after)."""
-    load(engine, settings, locator, ucdp_years(tmp_path / "ged-2014.csv", 2014, 2015))
+    load(engine, settings, locator, _years(tmp_path / "ged-2014.csv", 2014, 2015))
 
 
 def _get(client: TestClient, people: dict[str, Account], who: str, path: str, **params: Any) -> Any:
@@ -186,14 +179,14 @@ def test_an_import_changes_the_answer_and_a_repeat_is_kept(
     locator: AreaLocator,
     tmp_path: Path,
 ) -> None:
-    load(engine, settings, locator, ucdp_years(tmp_path / "a.csv", 2014, 2014))
+    load(engine, settings, locator, _years(tmp_path / "a.csv", 2014, 2014))
     risk = _get(client, people, "joc-analyst", LAYERS[1]).json()
     spots = _get(client, people, "joc-analyst", LAYERS[0]).json()
     kept = len(results(client.app.state))
     assert _get(client, people, "krg-analyst", LAYERS[1]).json() == risk  # the same answer
     assert len(results(client.app.state)) == kept  # ... kept, not computed again
 
-    load(engine, settings, locator, ucdp_years(tmp_path / "b.csv", 2015, 2015))
+    load(engine, settings, locator, _years(tmp_path / "b.csv", 2015, 2015))
 
     assert risk["month"] == "2015-01"
     assert _get(client, people, "joc-analyst", LAYERS[1]).json()["month"] == "2016-01"

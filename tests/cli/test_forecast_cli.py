@@ -15,25 +15,17 @@ from tansiq.analysis.region import region_cells
 from tansiq.event_files import read_event_file
 from tests.cli.runner import tansiq
 from tests.conftest import REPO, SHIPPED_UCDP
+from tests.factories import shipped_ucdp_years
 from tests.importers.files import ACLED_HEADER, acled_row, write_rows
 
 CELLS_RES_7 = 17_399
 
 
-def ucdp_slice(path: Path, since: str) -> Path:
-    """The shipped GED rows starting on or after `since` (with the header and HXL row)."""
-    with SHIPPED_UCDP.open(newline="", encoding="utf-8") as f:
-        reader = csv.reader(f)
-        header, hxl = next(reader), next(reader)
-        start = header.index("date_start")
-        rows = [row for row in reader if row[start] >= since]
-    return write_rows(path, [header, hxl, *rows])
-
-
 @pytest.fixture
 def node(db_url: str, tmp_path: Path) -> tuple[str, Path]:
     """A node holding the shipped UCDP events of 2016-2017, and that slice as a file."""
-    events = ucdp_slice(tmp_path / "ucdp_2016_2017.csv", "2016-01-01")
+    events = tmp_path / "ucdp_2016_2017.csv"
+    shipped_ucdp_years(events, 2016, 2017)
     tansiq("init", db=db_url)
     tansiq("import", "ucdp", str(events), db=db_url)
     return db_url, events

@@ -3,7 +3,6 @@ shipped UCDP events of 2015-2017 imported by `tansiq import ucdp`."""
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
@@ -21,7 +20,8 @@ from tansiq.importing import ImportRequest, import_file
 from tansiq.settings import Settings
 from tansiq.store.database import reading
 from tansiq.store.events import event_arrays
-from tests.conftest import SHIPPED_UCDP, frozen_clock
+from tests.conftest import frozen_clock
+from tests.factories import shipped_ucdp_years
 
 YEARS = ("2015", "2016", "2017")
 
@@ -30,31 +30,17 @@ def run(*args: str, db: str) -> Result:
     return CliRunner().invoke(app, [*args, "--db", db])
 
 
-def ucdp_slice(path: Path) -> list[list[str]]:
-    """The shipped file's rows of 2015-2017 (with its header and HXL rows) written to `path`."""
-    with SHIPPED_UCDP.open(newline="", encoding="utf-8") as f:
-        reader = csv.reader(f)
-        header, hxl = next(reader), next(reader)
-        year = header.index("year")
-        rows = [row for row in reader if row[year] in YEARS]
-    with path.open("w", newline="", encoding="utf-8") as out:
-        csv.writer(out).writerows([header, hxl, *rows])
-    return rows
-
-
 @pytest.fixture
 def loaded(
     engine: Engine, db_url: str, tmp_path: Path, locator: AreaLocator
 ) -> tuple[str, list[dict[str, str]]]:
     """A node holding the 2015-2017 events, imported as `tansiq import ucdp` does (with the
     session's locator, built once); the URL and the rows as dicts."""
-    rows = ucdp_slice(tmp_path / "ucdp.csv")
+    rows = shipped_ucdp_years(tmp_path / "ucdp.csv", 2015, 2017)
     request = ImportRequest(tmp_path / "ucdp.csv", "ucdp")
     summary = import_file(engine, request, Settings(db=db_url), locator, frozen_clock)
     assert summary.imported == len(rows)
-    with SHIPPED_UCDP.open(newline="", encoding="utf-8") as f:
-        header = next(csv.reader(f))
-    return db_url, [dict(zip(header, row, strict=True)) for row in rows]
+    return db_url, rows
 
 
 def test_hotspots_json_is_gi_star_of_the_stored_incidents(

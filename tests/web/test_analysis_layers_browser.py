@@ -10,7 +10,6 @@ layer goes to the test's temporary directory, its path printed (pytest -s shows 
 
 from __future__ import annotations
 
-import csv
 import json
 import shutil
 import subprocess
@@ -25,7 +24,8 @@ import pytest
 from playwright.sync_api import Browser, Route
 
 from tansiq.settings import sqlite_url
-from tests.conftest import REPO, SHIPPED_UCDP
+from tests.conftest import REPO
+from tests.factories import shipped_ucdp_years
 from tests.servers import serving
 from tests.web.conftest import LiveUser
 from tests.web.test_map_browser import (
@@ -88,17 +88,6 @@ def _user(db: str, name: str, partner: str) -> LiveUser:
     return LiveUser(name, PASSWORD, json.loads(added)["token"])
 
 
-def _ucdp_slice(path: Path, first: int, last: int) -> Path:
-    with SHIPPED_UCDP.open(newline="", encoding="utf-8") as f:
-        reader = csv.reader(f)
-        header, hxl = next(reader), next(reader)
-        year = header.index("year")
-        rows = [row for row in reader if first <= int(row[year]) <= last]
-    with path.open("w", newline="", encoding="utf-8") as f:
-        csv.writer(f).writerows([header, hxl, *rows])
-    return path
-
-
 class Node:
     def __init__(self, url: str, users: dict[str, LiveUser], shots: Path) -> None:
         self.url = url
@@ -118,7 +107,8 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
     where = tmp_path_factory.mktemp("analysis-layers")
     db = sqlite_url(where / "node.db")
     _tansiq(db, "init", "--partner", "jcc", "--partner-name", "Joint Coordination Centre")
-    _tansiq(db, "import", "ucdp", str(_ucdp_slice(where / "ged.csv", 2014, 2017)))
+    shipped_ucdp_years(where / "ged.csv", 2014, 2017)
+    _tansiq(db, "import", "ucdp", str(where / "ged.csv"))
     _tansiq(db, "partners", "add", "obs", "--name", "Observer mission")
     _tansiq(db, "positions", "demo")  # adds joc and krg
     users = {
