@@ -448,17 +448,19 @@ def test_sync_with_a_peer_that_does_not_answer(krg: Node) -> None:
 @pytest.fixture
 def joc_serving(joc: Node, tmp_path: Path) -> Iterator[str]:
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tansiq", "serve", "--db", joc.db, "--port", str(port)],
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    log = tmp_path / "serve.log"
+    with log.open("wb") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tansiq", "serve", "--db", joc.db, "--port", str(port)],
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + 60
         while True:
-            assert proc.poll() is None, "tansiq serve exited"
+            assert proc.poll() is None, f"tansiq serve exited:\n{log.read_text()}"
             assert time.monotonic() < deadline, "tansiq serve did not start"
             try:
                 if httpx.get(f"{url}api/health", timeout=2, trust_env=False).status_code == 200:
