@@ -21,6 +21,8 @@ from tansiq.commands.audit import audit_app
 from tansiq.commands.common import (
     DbOption,
     JsonOption,
+    engine_at,
+    engine_for,
     err,
     now,
     print_json,
@@ -46,7 +48,7 @@ from tansiq.exports import geojson_bytes, incident_record, json_bytes, write_csv
 from tansiq.settings import Settings, sqlite_url
 from tansiq.sharing.keys import node_key
 from tansiq.store.areas import list_areas, load_areas, require_area
-from tansiq.store.database import create_db_engine, reading, require_schema, writing
+from tansiq.store.database import reading, require_schema, writing
 from tansiq.store.incidents import find_incidents
 from tansiq.store.partners import add_partner, find_partner, node_partner_or_none, set_node_partner
 
@@ -115,18 +117,17 @@ def _init(
     from tansiq.geo.reference import areas as shipped_areas  # the CLI starts faster without
     from tansiq.store import migrate  # these (and the locator) for the commands that need none
 
-    engine = create_db_engine(settings.db)
-    before, after = migrate.upgrade(engine)
-    with writing(engine) as conn:
-        count = load_areas(conn, shipped_areas())
-        if partner is not None:
-            known = find_partner(conn, partner)
-            name = partner_name or (known.name if known else partner.upper())
-            add_partner(conn, partner, name, known.parent_code if known else None, now())
-            set_node_partner(conn, partner)
-        own = node_partner_or_none(conn)
-        public_key = node_key(conn).public()
-    engine.dispose()
+    with engine_at(settings.db) as engine:
+        before, after = migrate.upgrade(engine)
+        with writing(engine) as conn:
+            count = load_areas(conn, shipped_areas())
+            if partner is not None:
+                known = find_partner(conn, partner)
+                name = partner_name or (known.name if known else partner.upper())
+                add_partner(conn, partner, name, known.parent_code if known else None, now())
+                set_node_partner(conn, partner)
+            own = node_partner_or_none(conn)
+            public_key = node_key(conn).public()
     return {
         "schema": after,
         "previous_schema": before,
@@ -142,11 +143,12 @@ def _run_import(path: Path, source: Source, skip_invalid: bool, db: str | None, 
     from tansiq.importing import ImportRequest, import_file
 
     settings = settings_from(db)
-    engine = create_db_engine(settings.db)
-    request = ImportRequest(path=path, source=source, skip_invalid=skip_invalid)
-    with progress(f"importing {path.name}", "rows") as advance:
-        summary = import_file(engine, request, settings, AreaLocator.from_shipped(), now, advance)
-    engine.dispose()
+    with engine_at(settings.db) as engine:
+        request = ImportRequest(path=path, source=source, skip_invalid=skip_invalid)
+        with progress(f"importing {path.name}", "rows") as advance:
+            summary = import_file(
+                engine, request, settings, AreaLocator.from_shipped(), now, advance
+            )
     if json:
         print_json(summary.as_dict())
     else:
@@ -207,8 +209,7 @@ def incidents(
 ) -> None:
     """List incidents, oldest first, as JSON, GeoJSON or CSV on stdout."""
     filt = IncidentFilter(area, _day(date_from), _day(date_to), disputed)
-    engine = create_db_engine(settings_from(db).db)
-    with reading(engine) as conn:
+    with engine_for(db) as engine, reading(engine) as conn:
         require_schema(conn)
         require_area(conn, filt.area)
         records = (incident_record(r) for r in find_incidents(conn, filt))
@@ -218,7 +219,6 @@ def incidents(
             sys.stdout.write(geojson_bytes(records).decode() + "\n")
         else:
             sys.stdout.write(json_bytes(records).decode() + "\n")
-    engine.dispose()
 
 
 def _day(value: datetime | None) -> date | None:
@@ -233,11 +233,9 @@ def areas(
     json: JsonOption = False,
 ) -> None:
     """List governorates (1), districts (2) and sub-districts (3) with their flags."""
-    engine = create_db_engine(settings_from(db).db)
-    with reading(engine) as conn:
+    with engine_for(db) as engine, reading(engine) as conn:
         require_schema(conn)
         found = list_areas(conn, AreaLevel(level) if level else None, disputed)
-    engine.dispose()
     if json:
         print_json([_area_json(a) for a in found])
         return
@@ -405,13 +403,11 @@ def demo(
 
 def _demo_people(settings: Settings, password: str) -> str:
     """The demo's partners, a watch officer and an analyst; returns the analyst's token."""
-    engine = create_db_engine(settings.db)
-    with writing(engine) as conn:
+    with engine_at(settings.db) as engine, writing(engine) as conn:
         for code, name in DEMO_PARTNERS:
             add_partner(conn, code, name, None, now())
         create_user(conn, "demo-watch", "jcc", Role.WATCH, password, now())
         _, token = create_user(conn, "demo-analyst", "jcc", Role.ANALYST, password, now())
-    engine.dispose()
     return token
 
 

@@ -44,7 +44,14 @@ def settings_from(db: str | None) -> Settings:
 @contextmanager
 def engine_for(db: str | None) -> Iterator[Engine]:
     """An engine on the node's database for the length of one command."""
-    engine = create_db_engine(settings_from(db).db)
+    with engine_at(settings_from(db).db) as engine:
+        yield engine
+
+
+@contextmanager
+def engine_at(url: str) -> Iterator[Engine]:
+    """An engine on the database at `url`, disposed of when the block ends, failing or not."""
+    engine = create_db_engine(url)
     try:
         yield engine
     finally:

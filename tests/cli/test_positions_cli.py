@@ -1,4 +1,5 @@
-"""`tansiq positions demo` as a user runs it: a real process on a real database."""
+"""`tansiq positions demo` as a user runs it: the tansiq entry point (tests/cli/runner.py) on a real
+database."""
 
 from __future__ import annotations
 

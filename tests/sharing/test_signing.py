@@ -142,7 +142,11 @@ def test_a_malformed_signature_extension_is_refused(extension: Any) -> None:
         signing.signatures(obj)
 
 
-@pytest.mark.parametrize("value", ["", "!!!", "A" * 86, KEY.sign(b"x")[:-4]])
+@pytest.mark.parametrize(
+    "value",
+    ["", "!!!", "A" * 86, KEY.sign(b"x")[:-4]],
+    ids=["empty", "not-base64", "wrong-length", "truncated"],  # the key is random: fixed ids,
+)  # so that every xdist worker collects the same tests
 def test_a_malformed_signature_does_not_verify(value: str) -> None:
     assert not signing.verifies(b"x", Signature(JOC, value), KEY.public())
 
