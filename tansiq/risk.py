@@ -1,21 +1,22 @@
 """Next month's risk on this node: the forecast of tansiq.analysis.forecast over its incidents.
 
-Only incidents with a precision code of 3 or less count: for UCDP (`where_prec` 1-3) the same
-rule as the backtest's. The store filters one code for every source, so ACLED incidents of
-geo_precision 3 (a region) count here although the backtest leaves them out.
+Only incidents located to a district or better count, by the backtest's rule
+(tansiq.event_files.MAX_PRECISION): UCDP `where_prec` 1-3, ACLED geo_precision 1-2 (its 3 is a
+region).
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Final
 
 from sqlalchemy.engine import Connection
 
 from tansiq.analysis.forecast import Risk, default_month, month_start, parse_month, predict
 from tansiq.store.events import event_arrays
 
-MAX_PRECISION = 3
-"""Location precision codes kept: exact place, near a place, or second-order area (district)."""
+MAX_PRECISION: Final = {"ucdp": 3, "acled": 2}
+"""Location precision codes kept per source: exact place, near a place, or a district."""
 
 
 def next_month_risk(conn: Connection, month: str | None, res: int) -> Risk:

@@ -6,6 +6,7 @@ every signed-in user; marked material (reports, positions) never comes through t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 import numpy as np
@@ -20,13 +21,15 @@ def event_arrays(
     conn: Connection,
     date_from: date | None = None,
     date_to: date | None = None,
-    max_precision: int | None = None,
+    max_precision: int | Mapping[str, int] | None = None,
 ) -> EventArrays:
     """Incidents starting within [date_from, date_to] (inclusive, open when None).
 
     `max_precision` keeps only incidents whose location precision code is at most that value
-    (UCDP `where_prec`: 1 exact place ... 3 district; ACLED geo_precision 1-3); incidents with
-    no precision are kept only when no limit is asked for.
+    (UCDP `where_prec`: 1 exact place ... 3 district; ACLED geo_precision 1-3), or at most the
+    value given for their source (`{"ucdp": 3, "acled": 2}`: the sources' codes differ in
+    meaning; a source not named is left out); incidents with no precision are kept only when no
+    limit is asked for.
     """
     t = incidents.c
     query = sa.select(t.latitude, t.longitude, t.date_start, t.fatalities)
@@ -34,7 +37,17 @@ def event_arrays(
         query = query.where(t.date_start >= date_from)
     if date_to is not None:
         query = query.where(t.date_start <= date_to)
-    if max_precision is not None:
+    if isinstance(max_precision, Mapping):
+        query = query.where(
+            sa.or_(
+                sa.false(),
+                *(
+                    sa.and_(t.source == source, t.precision <= most)
+                    for source, most in max_precision.items()
+                ),
+            )
+        )
+    elif max_precision is not None:
         query = query.where(t.precision.is_not(None), t.precision <= max_precision)
     rows = conn.execution_options(yield_per=50_000).execute(query).all()
     if not rows:
