@@ -35,7 +35,7 @@ from tansiq.analysis.geocoding import Geocoder, distance_km
 from tansiq.geo.reference import GazetteerEntry, gazetteer
 
 REPO = Path(__file__).resolve().parents[1]
-HEADLINES = REPO.parent / "shared" / "data" / "text" / "ucdp_irq_headlines.csv"
+HEADLINES = REPO / "tests" / "analysis" / "data" / "ucdp_irq_headlines.csv"
 WITHIN_KM = 25.0
 MAX_PRECISION = 3
 Point = tuple[float, float] | None
