@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from tansiq import positions
 from tansiq.analysis import coverage
 from tansiq.analysis import placement as pl
 from tansiq.analysis.forecast import Risk, parse_month
@@ -25,6 +26,7 @@ from tansiq.commands.common import DbOption, JsonOption, engine_for, now, print_
 from tansiq.domain.positions import Period, PositionFilter
 from tansiq.errors import InvalidInput
 from tansiq.risk import next_month_risk
+from tansiq.sharing.reads import record_read
 from tansiq.store.database import reading, require_schema
 from tansiq.store.positions import find_positions
 
@@ -80,11 +82,13 @@ def placement(
     candidates = pl.candidate_sites(res)
     pl.check_request(k, radius_km, len(candidates))
     day = at.date() if at is not None else now().date()
-    with engine_for(db) as engine, reading(engine) as conn:
-        require_schema(conn)
-        viewer = acting(conn, as_user).viewer
-        rows = find_positions(conn, viewer, PositionFilter(active=Period.day(day)))
-        risk = next_month_risk(conn, month, res)
+    with engine_for(db) as engine:
+        with reading(engine) as conn:
+            require_schema(conn)
+            who = acting(conn, as_user)
+            rows = find_positions(conn, who.viewer, PositionFilter(active=Period.day(day)))
+            risk = next_month_risk(conn, month, res)
+        record_read(engine, who, positions.audit_ids(rows), "cli")  # marked positions were read
     sites = coverage.sites_from_records(rows)
     demand = pl.Demand(*cell_centres(list(risk.cells)), risk.expected)
     with _c_stdout_discarded():  # HiGHS prints a banner on C's stdout, which --json must not get

@@ -19,6 +19,7 @@ from tansiq.domain.positions import Period, PositionFilter
 from tansiq.errors import InvalidInput, NotFound
 from tansiq.geo.reference import areas
 from tansiq.risk import next_month_risk
+from tansiq.store.audit import latest
 from tansiq.store.database import create_db_engine, reading
 from tansiq.store.positions import find_positions
 from tests.conftest import SHIPPED_UCDP
@@ -125,6 +126,15 @@ def test_a_viewer_counts_only_the_positions_released_to_them(node: str) -> None:
     )
 
     assert _before(node, "olga")[:2] == (0, 0.0)
+    engine = create_db_engine(node)
+    with reading(engine) as conn:
+        reads = [e for e in latest(conn, 20) if e.action == "read" and e.subject == "cli"]
+    engine.dispose()
+    # The administrator's read of marked positions is audited; olga's and the earlier day's
+    # read none.
+    assert [(e.actor, e.detail["count"]) for e in reads] == [
+        ("console", admin["existing_positions"])
+    ]
     assert observer["existing_positions"] == 0
     assert observer["risk"]["before"] == 0.0
     assert admin["risk"]["before"] > 0.0
