@@ -3,7 +3,6 @@ imported by `tansiq import ucdp`, the demo's synthetic positions, and the node's
 
 from __future__ import annotations
 
-import csv
 import json
 from datetime import date
 from pathlib import Path
@@ -22,7 +21,7 @@ from tansiq.risk import next_month_risk
 from tansiq.store.audit import latest
 from tansiq.store.database import create_db_engine, reading
 from tansiq.store.positions import find_positions
-from tests.conftest import SHIPPED_UCDP
+from tests.factories import shipped_ucdp_years
 
 AT = "2026-11-25"
 PLAN = ("placement", "--k", "5", "--radius-km", "10", "--month", "2018-01", "--at", AT)
@@ -30,18 +29,6 @@ PLAN = ("placement", "--k", "5", "--radius-km", "10", "--month", "2018-01", "--a
 
 def run(*args: str, db: str) -> Result:
     return CliRunner().invoke(app, [*args, "--db", db])
-
-
-def ucdp_2015_2017(path: Path) -> Path:
-    """The shipped rows of 2015-2017 (the 36 months before 2018-01) with the header rows."""
-    with SHIPPED_UCDP.open(newline="", encoding="utf-8") as f:
-        reader = csv.reader(f)
-        header, hxl = next(reader), next(reader)
-        year = header.index("year")
-        rows = [row for row in reader if row[year] in ("2015", "2016", "2017")]
-    with path.open("w", newline="", encoding="utf-8") as out:
-        csv.writer(out).writerows([header, hxl, *rows])
-    return path
 
 
 def ok(*args: str, db: str) -> Result:
@@ -55,7 +42,8 @@ def node(db_url: str, tmp_path: Path) -> str:
     """A jcc node with the events, the demo positions, and an observer whose partner nothing
     is released to."""
     ok("init", "--partner", "jcc", db=db_url)
-    ok("import", "ucdp", str(ucdp_2015_2017(tmp_path / "ucdp.csv")), db=db_url)
+    shipped_ucdp_years(tmp_path / "ucdp.csv", 2015, 2017)  # the 36 months before 2018-01
+    ok("import", "ucdp", str(tmp_path / "ucdp.csv"), db=db_url)
     ok("positions", "demo", db=db_url)
     ok("partners", "add", "obs", "--name", "Observers", db=db_url)
     ok("users", "add", "olga", "--partner", "obs", "--role", "analyst", db=db_url)

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -32,6 +33,11 @@ def _tansiq(*args: str) -> str:
     return done.stdout
 
 
+def tansiq_on(db: str, *args: str) -> str:
+    """`python -m tansiq ARGS --db DB` in a process of its own; its stdout (it must succeed)."""
+    return _tansiq(*args, "--db", db)
+
+
 @dataclass(frozen=True)
 class LiveUser:
     """A person on the live node: logs in to the page with the password, scripts use the token."""
@@ -39,6 +45,22 @@ class LiveUser:
     name: str
     password: str
     token: str
+
+    def get_json(self, url: str, path: str, timeout: float = 120) -> Any:
+        """GET `path` of the node at `url` with this person's token; the decoded JSON."""
+        token = {"Authorization": f"Bearer {self.token}"}
+        answer = httpx.get(url + path, headers=token, trust_env=False, timeout=timeout)
+        answer.raise_for_status()
+        return answer.json()
+
+
+def add_live_user(db: str, name: str, partner: str, role: str, password: str) -> LiveUser:
+    """A user added to the node at `db` with a password, and the token `users add` printed."""
+    added = tansiq_on(
+        db, "users", "add", name, "--partner", partner, "--role", role,
+        "--password", password, "--json",
+    )  # fmt: skip
+    return LiveUser(name, password, json.loads(added)["token"])
 
 
 LIVE_PASSWORD = "a password for the browser tests"

@@ -12,22 +12,18 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import h3
-import httpx
 import pytest
 from playwright.sync_api import Browser, Route
 
 from tansiq.settings import sqlite_url
-from tests.conftest import REPO
 from tests.factories import shipped_ucdp_years
 from tests.servers import serving
-from tests.web.conftest import LiveUser
+from tests.web.conftest import LiveUser, add_live_user, tansiq_on
 from tests.web.test_map_browser import (
     SCREENSHOTS,
     MapPage,
@@ -68,26 +64,6 @@ LAYERS: dict[str, dict[str, Any]] = {
 }
 
 
-def _tansiq(db: str, *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "tansiq", *args, "--db", db],
-        check=True,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    return done.stdout
-
-
-def _user(db: str, name: str, partner: str) -> LiveUser:
-    added = _tansiq(
-        db, "users", "add", name, "--partner", partner, "--role", "watch",
-        "--password", PASSWORD, "--json",
-    )  # fmt: skip
-    return LiveUser(name, PASSWORD, json.loads(added)["token"])
-
-
 class Node:
     def __init__(self, url: str, users: dict[str, LiveUser], shots: Path) -> None:
         self.url = url
@@ -95,10 +71,7 @@ class Node:
         self.shots = shots
 
     def api(self, user: str, path: str) -> dict[str, Any]:
-        token = {"Authorization": f"Bearer {self.users[user].token}"}
-        answer = httpx.get(self.url + path, headers=token, trust_env=False, timeout=120)
-        answer.raise_for_status()
-        result: dict[str, Any] = answer.json()
+        result: dict[str, Any] = self.users[user].get_json(self.url, path)
         return result
 
 
@@ -106,15 +79,15 @@ class Node:
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
     where = tmp_path_factory.mktemp("analysis-layers")
     db = sqlite_url(where / "node.db")
-    _tansiq(db, "init", "--partner", "jcc", "--partner-name", "Joint Coordination Centre")
+    tansiq_on(db, "init", "--partner", "jcc", "--partner-name", "Joint Coordination Centre")
     shipped_ucdp_years(where / "ged.csv", 2014, 2017)
-    _tansiq(db, "import", "ucdp", str(where / "ged.csv"))
-    _tansiq(db, "partners", "add", "obs", "--name", "Observer mission")
-    _tansiq(db, "positions", "demo")  # adds joc and krg
+    tansiq_on(db, "import", "ucdp", str(where / "ged.csv"))
+    tansiq_on(db, "partners", "add", "obs", "--name", "Observer mission")
+    tansiq_on(db, "positions", "demo")  # adds joc and krg
     users = {
-        "watch": _user(db, "watch", "jcc"),
-        "watch-ar": _user(db, "watch-ar", "jcc"),
-        "observer": _user(db, "observer", "obs"),
+        "watch": add_live_user(db, "watch", "jcc", "watch", PASSWORD),
+        "watch-ar": add_live_user(db, "watch-ar", "jcc", "watch", PASSWORD),
+        "observer": add_live_user(db, "observer", "obs", "watch", PASSWORD),
     }
     with serving(db) as url:
         yield Node(url, users, tmp_path_factory.mktemp("analysis-screenshots"))

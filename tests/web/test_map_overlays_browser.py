@@ -9,19 +9,15 @@ officer sees both, an observer's (obs: nothing released to it) sees neither.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Browser
 
 from tansiq.settings import sqlite_url
-from tests.conftest import REPO
 from tests.servers import serving
-from tests.web.conftest import LiveUser
+from tests.web.conftest import LiveUser, add_live_user, tansiq_on
 from tests.web.test_map_browser import (
     MapPage,
     browser,  # noqa: F401 (the fixture)
@@ -37,26 +33,6 @@ PASSWORD = "a password for the overlay tests"
 REPORT_TITLE = "Vehicles without plates near Baiji"
 
 
-def _tansiq(db: str, *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "tansiq", *args, "--db", db],
-        check=True,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    return done.stdout
-
-
-def _user(db: str, name: str, partner: str, role: str) -> LiveUser:
-    added = _tansiq(
-        db, "users", "add", name, "--partner", partner, "--role", role,
-        "--password", PASSWORD, "--json",
-    )  # fmt: skip
-    return LiveUser(name, PASSWORD, json.loads(added)["token"])
-
-
 class Node:
     def __init__(self, url: str, users: dict[str, LiveUser], report_id: str) -> None:
         self.url = url
@@ -64,25 +40,22 @@ class Node:
         self.report_id = report_id
 
     def api(self, user: str, path: str) -> dict[str, object]:
-        token = {"Authorization": f"Bearer {self.users[user].token}"}
-        answer = httpx.get(self.url + path, headers=token, trust_env=False, timeout=30)
-        answer.raise_for_status()
-        result: dict[str, object] = answer.json()
+        result: dict[str, object] = self.users[user].get_json(self.url, path, timeout=30)
         return result
 
 
 @pytest.fixture(scope="module")
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
     db = sqlite_url(Path(tmp_path_factory.mktemp("overlays")) / "node.db")
-    _tansiq(db, "init", "--partner", "jcc", "--partner-name", "Joint Coordination Centre")
-    _tansiq(db, "partners", "add", "obs", "--name", "Observer mission")
-    _tansiq(db, "positions", "demo")  # adds joc and krg
+    tansiq_on(db, "init", "--partner", "jcc", "--partner-name", "Joint Coordination Centre")
+    tansiq_on(db, "partners", "add", "obs", "--name", "Observer mission")
+    tansiq_on(db, "positions", "demo")  # adds joc and krg
     users = {
-        "watch": _user(db, "watch", "jcc", "watch"),
-        "analyst": _user(db, "analyst", "jcc", "analyst"),
-        "observer": _user(db, "observer", "obs", "watch"),
+        "watch": add_live_user(db, "watch", "jcc", "watch", PASSWORD),
+        "analyst": add_live_user(db, "analyst", "jcc", "analyst", PASSWORD),
+        "observer": add_live_user(db, "observer", "obs", "watch", PASSWORD),
     }
-    report = _tansiq(
+    report = tansiq_on(
         db, "reports", "add", "--title", REPORT_TITLE, "--text", "Seen at dusk.",
         "--lat", "34.93", "--lon", "43.49", "--place", "Baiji", "--tlp", "amber",
         "--releasable-to", "krg", "--json", "--as", "analyst",
