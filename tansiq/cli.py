@@ -18,6 +18,8 @@ from sqlalchemy.exc import OperationalError
 from tansiq.accounts import create_user
 from tansiq.commands.accounts import partners_app, users_app
 from tansiq.commands.audit import audit_app
+from tansiq.commands.border import border_app
+from tansiq.commands.checkpoints import checkpoints_app
 from tansiq.commands.common import (
     DbOption,
     JsonOption,
@@ -29,15 +31,18 @@ from tansiq.commands.common import (
     progress,
     settings_from,
 )
+from tansiq.commands.cot import cot_app
 from tansiq.commands.forecast import forecast_app
 from tansiq.commands.geocode import geocode_app
 from tansiq.commands.hotspots import hotspots_app
 from tansiq.commands.node import node_app
+from tansiq.commands.ops import ops_app
 from tansiq.commands.peers import peers_app, sync
 from tansiq.commands.placement import placement
 from tansiq.commands.positions import load_demo_positions, positions_app
 from tansiq.commands.reports import cells_app, comment, reports_app
 from tansiq.commands.stixfiles import export_app, import_stix
+from tansiq.commands.tasks import tasks_app
 from tansiq.commands.vacuum import vacuum_command
 from tansiq.demo_positions import DEMO_PARTNERS
 from tansiq.domain.areas import Area, AreaLevel
@@ -75,6 +80,11 @@ app.add_typer(positions_app, name="positions")
 app.add_typer(hotspots_app, name="hotspots")
 app.add_typer(forecast_app, name="forecast")
 app.add_typer(geocode_app, name="geocode")
+app.add_typer(ops_app, name="ops")
+app.add_typer(tasks_app, name="tasks")
+app.add_typer(checkpoints_app, name="checkpoints")
+app.add_typer(border_app, name="border")
+app.add_typer(cot_app, name="cot")
 app.command("comment")(comment)
 app.command("sync")(sync)
 app.command("vacuum")(vacuum_command)

@@ -18,16 +18,20 @@ from tansiq import __version__
 from tansiq.api import (
     analysis,
     areas,
+    border,
+    checkpoints,
     docs,
     geocode,
     grid_folding,
     health,
     incidents,
     node,
+    operations,
     positions,
     problems,
     reports,
     session,
+    tasks,
     viewport,
 )
 from tansiq.api.deps import state_now
@@ -100,6 +104,10 @@ def create_app(
         positions,
         geocode,
         analysis,
+        operations,
+        tasks,
+        checkpoints,
+        border,
     ):
         app.include_router(module.router)
     taxii.install(app)

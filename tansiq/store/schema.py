@@ -373,3 +373,15 @@ INCIDENT_WRITE_COLUMNS: tuple[str, ...] = tuple(
     c.name for c in incidents.columns if c.name not in ("id", "imported_at", "updated_at")
 )
 """The columns an importer fills for each incident; the store adds id and the timestamps."""
+
+
+# Issue 6's tables are defined beside each other by feature, on this module's metadata; importing
+# them here (after `metadata` exists) registers them, so Alembic and the schema test see them.
+from tansiq.store import (  # noqa: E402, F401
+    schema_border,
+    schema_checkpoints,
+    schema_footprints,
+    schema_operations,
+    schema_tasks,
+    schema_tracks,
+)

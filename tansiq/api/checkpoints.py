@@ -1,0 +1,9 @@
+"""Checkpoints routes (issue 6)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+
+from tansiq.api.auth import caller
+
+router = APIRouter(tags=["checkpoints"], dependencies=[Depends(caller)])

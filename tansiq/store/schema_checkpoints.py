@@ -1,0 +1,10 @@
+"""Tables for the checkpoint registry (issue 6).
+
+tansiq.store.schema imports this module so the tables join its metadata.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa  # noqa: F401
+
+from tansiq.store.schema import metadata  # noqa: F401
