@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 
 from tansiq.domain.markings import Tlp, Viewer
 from tansiq.domain.positions import Position, PositionFilter
+from tansiq.store import footprints
 from tansiq.store.schema import partners, position_audience, positions
 
 _AUDIENCE_CHUNK = 500
@@ -43,7 +44,8 @@ def visible_to(viewer: Viewer) -> sa.ColumnElement[bool]:
 
 def put_positions(conn: Connection, found: Iterable[Position]) -> Written:
     """Write positions in the caller's transaction: a new (partner, name) is inserted, a known
-    one is replaced when anything about it differs (its marking included), else left alone."""
+    one is replaced when anything about it differs (its marking included), else left alone.
+    Each one inserted or replaced is registered for deconfliction (tansiq.store.footprints)."""
     created = updated = unchanged = 0
     for position in found:
         values = _values(position)
@@ -117,6 +119,7 @@ def _insert(conn: Connection, values: dict[str, Any], audience: frozenset[str]) 
     key = conn.execute(positions.insert().values(**values)).inserted_primary_key
     assert key is not None
     _set_audience(conn, int(key[0]), audience)
+    footprints.register_position(conn, int(key[0]), values)
 
 
 def _replace(
@@ -125,6 +128,7 @@ def _replace(
     conn.execute(positions.update().where(positions.c.id == position_id).values(**values))
     conn.execute(position_audience.delete().where(position_audience.c.position_id == position_id))
     _set_audience(conn, position_id, audience)
+    footprints.register_position(conn, position_id, values)
 
 
 def _set_audience(conn: Connection, position_id: int, audience: frozenset[str]) -> None:

@@ -1,0 +1,399 @@
+"""The deconfliction registry: every footprint that can conflict, and the search for conflicts.
+
+No PostGIS: the search is a grid index on plain tables, the same on SQLite and PostgreSQL.
+
+Cells. Square cells of the metric plane (tansiq.geo.metric) at six levels, 250 m to 256 km,
+each four times the one below (so a cell's parent is its index shifted by two bits). A
+footprint is filed under the cells of its own level, the finest at which the box of its
+buffered area (grown by buffer times SCALE_BOUND plus a metre) spans at most 2 x 2 cells, and
+under the ancestors of those cells at every coarser level, marked as ancestors. A search from a
+footprint at level L looks up its own cells at L (own and ancestor entries: the footprints of
+its level or finer that lie there) and their ancestors at each coarser level (own entries only:
+the coarser footprints). Two buffered areas that meet share a point, and that point's cell is
+found either way, so no conflict is missed; a 60 km clearance is filed under a few 64 or 256 km
+cells, not thousands of small ones.
+
+Days. Each cell entry is filed per UTC day its margined window touches, so the lookup reads
+only the entries of the days the new window touches. A window that is open or spans more than
+`_SHORT_DAYS` days is filed once, flagged long, and always looked up.
+
+The candidates (shared cell and day, or a shared subject) are narrowed in SQL by the exact
+margined window and the buffered boxes, then decided by tansiq.domain.deconfliction.conflict.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+
+import shapely
+import sqlalchemy as sa
+from shapely.geometry import Point
+from sqlalchemy.engine import Connection
+
+from tansiq.domain.deconfliction import (
+    ConflictReason,
+    Footprint,
+    FootprintKind,
+    conflict,
+)
+from tansiq.geo.metric import SCALE_BOUND, in_theatre
+from tansiq.store.schema import positions
+from tansiq.store.schema_footprints import footprint_cells, footprint_subjects, footprints
+
+POSITION_BUFFER_M: Final = 500.0
+"""A position's own buffer in the registry (interfaces: its point, 500 m, no margin)."""
+
+_BASE_M: Final = 250.0  # the finest cell's side
+_LEVELS: Final = 6  # 250 m, 1 km, 4 km, 16 km, 64 km, 256 km
+_ORIGIN_M: Final = 4_000_000.0  # shifts plane coordinates (within 1,300 km of 0) to positive
+_SLACK_M: Final = 1.0  # boxes grow by this too, against rounding
+_ANCESTOR: Final = 1  # entry flags, packed into the cell key
+_LONG: Final = 2
+_SHORT_DAYS: Final = 16
+_DAY_US: Final = 86_400_000_000
+_OPEN_US: Final = 1 << 62  # an open window end, as far out as a BigInteger allows with room
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_CHUNK: Final = 500  # ids a statement
+
+
+@dataclass(frozen=True)
+class Found:
+    """A registered footprint that conflicts with the one searched for, and why."""
+
+    footprint: Footprint
+    reasons: frozenset[ConflictReason]
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def put(conn: Connection, fp: Footprint) -> None:
+    """Register `fp`, replacing what was registered under its (origin, kind, ref)."""
+    put_many(conn, [fp])
+
+
+def put_many(conn: Connection, fps: Iterable[Footprint]) -> int:
+    """Register footprints in bulk (each replaces its key's old one); how many were written."""
+    count = 0
+    batch: list[Footprint] = []
+    for fp in fps:
+        batch.append(fp)
+        if len(batch) == _CHUNK:
+            count += _put_batch(conn, batch)
+            batch = []
+    return count + (_put_batch(conn, batch) if batch else 0)
+
+
+def _put_batch(conn: Connection, batch: Sequence[Footprint]) -> int:
+    latest = {fp.key: fp for fp in batch}  # a key given twice: the last one wins
+    _delete_ids(conn, _ids_of(conn, list(latest)))
+    fps = list(latest.values())
+    inserted = conn.execute(
+        footprints.insert().returning(footprints.c.id, sort_by_parameter_order=True),
+        [_row(fp) for fp in fps],
+    )
+    ids = [int(row[0]) for row in inserted]
+    cells = [
+        {"cell": cell, "day": day, "footprint_id": fid}
+        for fid, fp in zip(ids, fps, strict=True)
+        for cell, day in _entries(fp)
+    ]
+    subjects = [
+        {"subject": subject, "footprint_id": fid}
+        for fid, fp in zip(ids, fps, strict=True)
+        for subject in sorted(fp.subjects)
+    ]
+    for table, rows in ((footprint_cells, cells), (footprint_subjects, subjects)):
+        if rows:
+            conn.execute(table.insert(), rows)
+    return len(fps)
+
+
+def remove(conn: Connection, kind: FootprintKind, ref: str, origin: str = "") -> None:
+    """Take a footprint out of the registry (nothing happens if it is not there)."""
+    _delete_ids(conn, _ids_of(conn, [(origin, kind, ref)]))
+
+
+def _ids_of(conn: Connection, keys: Sequence[tuple[str, FootprintKind, str]]) -> list[int]:
+    if not keys:
+        return []
+    t = footprints.c
+    match = sa.tuple_(t.origin, t.kind, t.ref).in_([(o, k.value, r) for o, k, r in keys])
+    return [int(i) for i in conn.execute(sa.select(t.id).where(match)).scalars()]
+
+
+def _delete_ids(conn: Connection, ids: Sequence[int]) -> None:
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        for table in (footprint_cells, footprint_subjects):
+            conn.execute(table.delete().where(table.c.footprint_id.in_(chunk)))
+        conn.execute(footprints.delete().where(footprints.c.id.in_(chunk)))
+
+
+def _row(fp: Footprint) -> dict[str, Any]:
+    low, high = _window_us(fp)
+    min_x, min_y, max_x, max_y = _box(fp)
+    return {
+        "origin": fp.origin,
+        "kind": fp.kind.value,
+        "ref": fp.ref,
+        "owner": fp.owner,
+        "contact": fp.contact,
+        "area_wkb": shapely.to_wkb(fp.area),
+        "buffer_m": fp.buffer_m,
+        "start_at": fp.start,
+        "end_at": fp.end,
+        "margin_us": _us(fp.margin),
+        "window_low": low,
+        "window_high": high,
+        "min_x": min_x,
+        "min_y": min_y,
+        "max_x": max_x,
+        "max_y": max_y,
+    }
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def get(conn: Connection, kind: FootprintKind, ref: str, origin: str = "") -> Footprint | None:
+    """The footprint registered under (origin, kind, ref), or None."""
+    ids = _ids_of(conn, [(origin, kind, ref)])
+    loaded = _load(conn, ids)
+    return loaded[0] if loaded else None
+
+
+def find_conflicts(conn: Connection, fp: Footprint) -> list[Found]:
+    """Every registered footprint that conflicts with `fp` (not fp's own key), by key.
+
+    `fp` itself need not be registered: a plan is checked before it is put.
+    """
+    found = []
+    for other in _load(conn, sorted(_candidate_ids(conn, fp))):
+        if other.key != fp.key and (reasons := conflict(fp, other)):
+            found.append(Found(other, reasons))
+    return sorted(found, key=lambda f: f.footprint.key)
+
+
+def _candidate_ids(conn: Connection, fp: Footprint) -> set[int]:
+    """Ids sharing a cell and day (and, in SQL, the window and box) or a subject with fp."""
+    t, c = footprints.c, footprint_cells.c
+    low, high = _window_us(fp)
+    min_x, min_y, max_x, max_y = _box(fp)
+    near = [
+        t.window_low <= high,
+        t.window_high >= low,
+        t.min_x <= max_x,
+        t.max_x >= min_x,
+        t.min_y <= max_y,
+        t.max_y >= min_y,
+    ]
+    short, long = _search_keys(fp)
+    first, last = _day(low), _day(high)
+    by_cell = sa.select(c.footprint_id).join(footprints, t.id == c.footprint_id)
+    queries = [
+        by_cell.where(c.cell.in_(short), c.day.between(first, last), *near),
+        by_cell.where(c.cell.in_(long), *near),
+    ]
+    if fp.subjects:
+        s = footprint_subjects.c
+        queries.append(sa.select(s.footprint_id).where(s.subject.in_(sorted(fp.subjects))))
+    return {int(i) for i in conn.execute(sa.union(*queries)).scalars()}
+
+
+def _load(conn: Connection, ids: Sequence[int]) -> list[Footprint]:
+    loaded: list[Footprint] = []
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        rows = conn.execute(sa.select(footprints).where(footprints.c.id.in_(chunk))).mappings()
+        by_id = {int(row["id"]): row for row in rows}
+        subjects = _subjects_of(conn, chunk)
+        loaded += [_footprint(by_id[i], subjects.get(i, frozenset())) for i in chunk]
+    return loaded
+
+
+def _subjects_of(conn: Connection, ids: Sequence[int]) -> dict[int, frozenset[str]]:
+    s = footprint_subjects.c
+    found: dict[int, set[str]] = {}
+    query = sa.select(s.footprint_id, s.subject).where(s.footprint_id.in_(ids))
+    for fid, subject in conn.execute(query):
+        found.setdefault(int(fid), set()).add(str(subject))
+    return {fid: frozenset(subjects) for fid, subjects in found.items()}
+
+
+def _footprint(row: Mapping[Any, Any], subjects: frozenset[str]) -> Footprint:
+    return Footprint(
+        kind=FootprintKind(row["kind"]),
+        ref=row["ref"],
+        owner=row["owner"],
+        area=shapely.from_wkb(row["area_wkb"]),
+        buffer_m=float(row["buffer_m"]),
+        start=_aware(row["start_at"]),
+        end=_aware(row["end_at"]),
+        margin=timedelta(microseconds=int(row["margin_us"])),
+        subjects=subjects,
+        contact=row["contact"],
+        origin=row["origin"],
+    )
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """SQLite keeps no zone: times are written in UTC and read back as such."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+# --- positions -------------------------------------------------------------------------------
+
+
+def position_footprint(
+    position_id: int,
+    partner: str,
+    latitude: float,
+    longitude: float,
+    active_from: datetime | None,
+    active_to: datetime | None,
+) -> Footprint | None:
+    """A stored position as the registry keeps it; None outside the theatre (where distances
+    are not measured, see tansiq.geo.metric)."""
+    point = Point(longitude, latitude)
+    if not in_theatre(point):
+        return None
+    return Footprint(
+        kind=FootprintKind.POSITION,
+        ref=str(position_id),
+        owner=partner,
+        area=point,
+        buffer_m=POSITION_BUFFER_M,
+        start=_aware(active_from),
+        end=_aware(active_to),
+        margin=timedelta(0),
+    )
+
+
+def register_position(conn: Connection, position_id: int, values: Mapping[str, Any]) -> None:
+    """Put (or, outside the theatre, remove) the footprint of a position just written, from
+    its column values, in the caller's transaction."""
+    fp = position_footprint(
+        position_id,
+        values["partner_code"],
+        values["latitude"],
+        values["longitude"],
+        values["active_from"],
+        values["active_to"],
+    )
+    if fp is None:
+        remove(conn, FootprintKind.POSITION, str(position_id))
+    else:
+        put(conn, fp)
+
+
+def register_stored_positions(conn: Connection) -> int:
+    """Register every stored position (the migration that adds the registry runs this)."""
+    p = positions.c
+    query = sa.select(p.id, p.partner_code, p.latitude, p.longitude, p.active_from, p.active_to)
+    fps = (position_footprint(*row) for row in conn.execute(query).all())
+    return put_many(conn, (fp for fp in fps if fp is not None))
+
+
+# --- cells, days and boxes -------------------------------------------------------------------
+
+
+def _us(span: timedelta) -> int:
+    return (span.days * 86_400 + span.seconds) * 1_000_000 + span.microseconds
+
+
+def _window_us(fp: Footprint) -> tuple[int, int]:
+    """The margined window in microseconds since 1970 UTC; open ends far out."""
+    low, high = fp.window
+    return (
+        _us(low - _EPOCH) if low is not None else -_OPEN_US,
+        _us(high - _EPOCH) if high is not None else _OPEN_US,
+    )
+
+
+def _day(moment_us: int) -> int:
+    return moment_us // _DAY_US
+
+
+def _box(fp: Footprint) -> tuple[float, float, float, float]:
+    """The box of the buffered area in the plane, grown to cover the rule's reach."""
+    grow = fp.buffer_m * SCALE_BOUND + _SLACK_M
+    min_x, min_y, max_x, max_y = fp.metric_area.bounds
+    return min_x - grow, min_y - grow, max_x + grow, max_y + grow
+
+
+def _base_range(low: float, high: float) -> tuple[int, int]:
+    """The finest cells a span of the plane touches (closed: a shared edge counts)."""
+    return (math.floor((low + _ORIGIN_M) / _BASE_M), math.floor((high + _ORIGIN_M) / _BASE_M))
+
+
+@dataclass(frozen=True, slots=True)
+class _Cover:
+    """A footprint's own level and the finest-level index ranges of its box."""
+
+    level: int
+    x: tuple[int, int]
+    y: tuple[int, int]
+
+    @classmethod
+    def of(cls, fp: Footprint) -> _Cover:
+        min_x, min_y, max_x, max_y = _box(fp)
+        x, y = _base_range(min_x, max_x), _base_range(min_y, max_y)
+        level = 0
+        while level < _LEVELS - 1 and not (
+            (x[1] >> 2 * level) - (x[0] >> 2 * level) <= 1
+            and (y[1] >> 2 * level) - (y[0] >> 2 * level) <= 1
+        ):
+            level += 1
+        return cls(level, x, y)
+
+    def cells(self, level: int) -> Iterator[tuple[int, int]]:
+        """The cells of `level` (this one's or coarser) the box touches."""
+        shift = 2 * level
+        for i in range(self.x[0] >> shift, (self.x[1] >> shift) + 1):
+            for j in range(self.y[0] >> shift, (self.y[1] >> shift) + 1):
+                yield i, j
+
+
+def _key(level: int, flags: int, cell: tuple[int, int]) -> int:
+    return (level << 46) | (flags << 44) | (cell[0] << 22) | cell[1]
+
+
+def _days(fp: Footprint) -> list[int] | None:
+    """The days the margined window touches, or None for a long or open one."""
+    low, high = _window_us(fp)
+    if low == -_OPEN_US or high == _OPEN_US or _day(high) - _day(low) >= _SHORT_DAYS:
+        return None
+    return list(range(_day(low), _day(high) + 1))
+
+
+def _entries(fp: Footprint) -> Iterator[tuple[int, int]]:
+    """(cell key, day) pairs a footprint is filed under."""
+    cover = _Cover.of(fp)
+    days = _days(fp)
+    long = 0 if days is not None else _LONG
+    keys = [_key(cover.level, long, cell) for cell in cover.cells(cover.level)]
+    for level in range(cover.level + 1, _LEVELS):
+        keys += [_key(level, long | _ANCESTOR, cell) for cell in cover.cells(level)]
+    for key in keys:
+        for day in days if days is not None else [0]:
+            yield key, day
+
+
+def _search_keys(fp: Footprint) -> tuple[list[int], list[int]]:
+    """The cell keys a search from fp reads: (short-window keys, long-window keys)."""
+    cover = _Cover.of(fp)
+    own = list(cover.cells(cover.level))
+    found = [(cover.level, 0, cell) for cell in own]
+    found += [(cover.level, _ANCESTOR, cell) for cell in own]
+    for level in range(cover.level + 1, _LEVELS):
+        found += [(level, 0, cell) for cell in cover.cells(level)]
+    short = sorted({_key(level, flags, cell) for level, flags, cell in found})
+    long = sorted({_key(level, flags | _LONG, cell) for level, flags, cell in found})
+    return short, long
