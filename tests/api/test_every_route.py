@@ -118,6 +118,7 @@ FILL = {
     "{cid}": INTEL,
     "{sid}": "0" * 8,
     "{rest:path}": "nothing-here",
+    "{checkpoint_id}": "1",
 }
 
 
@@ -169,6 +170,13 @@ PROTECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/objects/{stix_id}/marking"): {"json": {"tlp": "amber"}},
     ("POST", "/api/objects/{stix_id}/withdraw"): {},
     ("GET", "/api/stix/bundle"): {},
+    ("GET", "/api/checkpoints"): {},
+    ("GET", "/api/checkpoints.geojson"): {},
+    ("POST", "/api/checkpoints"): {
+        "json": {"name": "x", "unit": "x", "lat": 35.37, "lon": 44.3, "valid_from": "2026-11-01"}
+    },
+    ("POST", "/api/checkpoints/{checkpoint_id}/close"): {},
+    ("GET", "/api/checkpoints/verify"): {"params": {"lat": 35.37, "lon": 44.3}},
     **{
         (method, path + end): {}
         for method, path in (
