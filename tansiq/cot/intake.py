@@ -1,0 +1,170 @@
+"""What the listener does with each event received: check it, then store a friendly track.
+
+A friendly track (a-f-*) is stored (upsert by uid) and registered as a TRACK footprint for
+deconfliction: its point, a buffer of its circular error (at least 100 m), valid from its time
+to its stale. A t-x-d-d from the partner removes its own track. Anything else is not taken: the
+reason is logged, one line each, with the peer's address.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from shapely.geometry import Point
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from tansiq.cot.events import DELETE_TYPE, UNKNOWN
+from tansiq.cot.parse import InEvent, Rejected, parse_event
+from tansiq.store.database import writing
+from tansiq.store.tracks import Track, UidTaken, put_track, remove_track, sweep_stale
+
+MIN_BUFFER_M = 100.0
+UNKNOWN_ERROR_BUFFER_M = 10_000.0
+"""A track whose sender gives no error (ce 9999999) is taken as within 10 km, not anywhere:
+deconfliction against a disc the size of the Earth would flag everything and mean nothing."""
+
+
+@dataclass
+class Intake:
+    engine: Engine
+    partner: str
+    log: Callable[[str], None]
+    clock: Callable[[], datetime]
+
+    def take(self, data: bytes, peer: str) -> None:
+        """Check one event and act on it; never raises for what a peer sent."""
+        now = self.clock()
+        try:
+            event = parse_event(data, now)
+        except Rejected as reason:
+            self.log(f"rejected {peer}: {reason}")
+            return
+        try:
+            self._act(event, peer, now)
+        except SQLAlchemyError as exc:  # the database, not the peer: say so and go on
+            self.log(f"not stored {peer}: uid {event.uid!r}: database error {type(exc).__name__}")
+
+    def _act(self, event: InEvent, peer: str, now: datetime) -> None:
+        if event.cot_type == DELETE_TYPE:
+            self._delete(event, peer)
+        elif event.affiliation != "f":
+            self.log(
+                f"ignored {peer}: uid {event.uid!r} type {event.cot_type!r} is not a friendly "
+                "track (a-f-*)"
+            )
+        else:
+            self._store(event, peer, now)
+
+    def _store(self, event: InEvent, peer: str, now: datetime) -> None:
+        track = Track(
+            uid=event.uid,
+            partner=self.partner,
+            callsign=event.callsign,
+            cot_type=event.cot_type,
+            how=event.how,
+            latitude=event.lat,
+            longitude=event.lon,
+            ce=event.ce,
+            time=event.time,
+            stale=event.stale,
+            received_at=now,
+            peer=peer,
+        )
+        try:
+            with writing(self.engine) as conn:
+                new = put_track(conn, track)
+                register(conn, track)
+        except UidTaken as exc:
+            self.log(f"rejected {peer}: {exc}")
+            return
+        verb = "new" if new else "updated"
+        self.log(
+            f"track {verb} {peer}: uid {event.uid!r} {event.cot_type} "
+            f"{event.lat:.5f},{event.lon:.5f} until {event.stale:%Y-%m-%dT%H:%M:%SZ}"
+        )
+
+    def _delete(self, event: InEvent, peer: str) -> None:
+        if event.link_uid is None:
+            self.log(f"rejected {peer}: t-x-d-d without a <link uid> to delete")
+            return
+        with writing(self.engine) as conn:
+            removed = remove_track(conn, event.link_uid, self.partner)
+            if removed:
+                unregister(conn, event.link_uid)
+        if removed:
+            self.log(f"track deleted {peer}: uid {event.link_uid!r}")
+        else:
+            self.log(f"ignored {peer}: t-x-d-d for {event.link_uid!r}, no such track of theirs")
+
+    def sweep(self) -> None:
+        """Drop the tracks whose stale has passed, and their footprints."""
+        try:
+            with writing(self.engine) as conn:
+                gone = sweep_stale(conn, self.clock())
+                for uid in gone:
+                    unregister(conn, uid)
+        except SQLAlchemyError as exc:
+            self.log(f"sweep failed: database error {type(exc).__name__}")
+            return
+        if gone:
+            more = "..." if len(gone) > 5 else ""
+            self.log(f"tracks expired: {len(gone)} ({', '.join(gone[:5])}{more})")
+
+
+def buffer_m(ce: float) -> float:
+    """A track's buffer for deconfliction: its circular error, at least 100 m."""
+    return UNKNOWN_ERROR_BUFFER_M if ce >= UNKNOWN else max(ce, MIN_BUFFER_M)
+
+
+# --- the deconfliction registry (issue 6, part D) ------------------------------------------------
+# TODO(issue 6, part D): tansiq.store.footprints and tansiq.domain.deconfliction are not in the
+# tree yet; until they are, tracks are stored but not registered. Once they are committed, these
+# two functions call them (the lookup below finds them without a change here); replace the lookup
+# by plain imports then.
+
+
+def register(conn: Connection, track: Track) -> bool:
+    """Put the track in the deconfliction registry; False while there is no registry."""
+    found = _registry()
+    if found is None:
+        return False
+    footprints, deconfliction = found
+    footprints.put(
+        conn,
+        deconfliction.Footprint(
+            kind=deconfliction.FootprintKind.TRACK,
+            ref=track.uid,
+            owner=track.partner,
+            area=Point(track.longitude, track.latitude),
+            buffer_m=buffer_m(track.ce),
+            start=track.time,
+            end=track.stale,
+            margin=timedelta(0),
+        ),
+    )
+    return True
+
+
+def unregister(conn: Connection, uid: str) -> bool:
+    found = _registry()
+    if found is None:
+        return False
+    footprints, deconfliction = found
+    footprints.remove(conn, deconfliction.FootprintKind.TRACK, uid)
+    return True
+
+
+def _registry() -> tuple[Any, Any] | None:
+    try:
+        footprints = importlib.import_module("tansiq.store.footprints")
+        deconfliction = importlib.import_module("tansiq.domain.deconfliction")
+    except ModuleNotFoundError:
+        return None
+    if not hasattr(footprints, "put") or not hasattr(deconfliction, "Footprint"):
+        return None
+    return footprints, deconfliction

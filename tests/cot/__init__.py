@@ -1,0 +1,1 @@
+"""Tests of the Cursor-on-Target gateway (tansiq.cot, `tansiq cot`)."""
