@@ -8,14 +8,16 @@ at that place and time. A caller registers and closes checkpoints of their own p
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from shapely.geometry import Point
 from sqlalchemy.engine import Connection
 
 from tansiq.accounts import Principal
 from tansiq.domain import checkpoints as domain
 from tansiq.domain.checkpoints import (
+    CHECKPOINT_BUFFER_M,
     IRAQ_TIME,
     NEARBY_M,
     Checkpoint,
@@ -24,10 +26,12 @@ from tansiq.domain.checkpoints import (
     Question,
     Verdict,
 )
+from tansiq.domain.deconfliction import Footprint, FootprintKind
 from tansiq.domain.reports import WRITERS, Role
 from tansiq.errors import Forbidden, InvalidInput, NotFound, RowError
+from tansiq.geo.metric import in_theatre
 from tansiq.sharing import stix
-from tansiq.store import audit
+from tansiq.store import audit, footprints
 from tansiq.store import checkpoints as store
 from tansiq.store.partners import list_partners
 
@@ -157,14 +161,30 @@ def verify(
 
 
 def _put_footprint(conn: Connection, cp: Checkpoint) -> None:
-    """The checkpoint in the deconfliction registry (interfaces of issue 6: kind CHECKPOINT, its
-    point buffered CHECKPOINT_BUFFER_M, window = its period until closed, no margin).
-
-    Not yet wired: tansiq.store.footprints (helper D) is not committed. Once it is:
-    footprints.put(conn, Footprint(FootprintKind.CHECKPOINT, str(cp.id), cp.partner,
-    Point(cp.longitude, cp.latitude), CHECKPOINT_BUFFER_M, cp.valid_from, cp.ends,
-    timedelta(0), contact=cp.unit)), or footprints.remove when it ends before it starts."""
-    del conn, cp
+    """The checkpoint in the deconfliction registry, in the caller's transaction: its point
+    buffered CHECKPOINT_BUFFER_M, its window its period until closed (daily hours aside: a
+    checkpoint manned by day is still there at night, and a move into it at night is still a
+    clash risk), no margin; its unit is whom the other side calls. Removed when it is closed
+    before it starts, or stands outside the plane the registry measures in."""
+    point = Point(cp.longitude, cp.latitude)
+    end = cp.ends
+    if (cp.valid_from is not None and end is not None and end <= cp.valid_from) or not in_theatre(
+        point
+    ):
+        footprints.remove(conn, FootprintKind.CHECKPOINT, str(cp.id))
+        return
+    fp = Footprint(
+        kind=FootprintKind.CHECKPOINT,
+        ref=str(cp.id),
+        owner=cp.partner,
+        area=point,
+        buffer_m=CHECKPOINT_BUFFER_M,
+        start=cp.valid_from,
+        end=end,
+        margin=timedelta(0),
+        contact=cp.unit,
+    )
+    footprints.put(conn, fp)
 
 
 def _text(moment: datetime | None) -> str | None:
