@@ -118,6 +118,8 @@ FILL = {
     "{cid}": INTEL,
     "{sid}": "0" * 8,
     "{rest:path}": "nothing-here",
+    "{task_id}": "1",
+    "{action}": "decline",
     "{checkpoint_id}": "1",
 }
 
@@ -170,6 +172,18 @@ PROTECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/objects/{stix_id}/marking"): {"json": {"tlp": "amber"}},
     ("POST", "/api/objects/{stix_id}/withdraw"): {},
     ("GET", "/api/stix/bundle"): {},
+    ("GET", "/api/tasks"): {},
+    ("POST", "/api/tasks"): {
+        "json": {
+            "source_kind": "report",
+            "source_ref": "{stix_id}",
+            "to_partner": "krg",
+            "title": "x",
+        }
+    },
+    ("GET", "/api/tasks/metrics"): {},
+    ("GET", "/api/tasks/{task_id}"): {},
+    ("POST", "/api/tasks/{task_id}/{action}"): {"json": {"reason": "x"}},
     ("GET", "/api/checkpoints"): {},
     ("GET", "/api/checkpoints.geojson"): {},
     ("POST", "/api/checkpoints"): {
