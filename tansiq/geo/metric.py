@@ -2,13 +2,14 @@
 
 The plane is centred on the middle of Iraq's bounding box (33.22°N, 43.68°E). Its scale is 1
 along every line through the centre and c / sin(c) across them (c the angular distance from
-the centre), so it never shrinks a distance: planar distances are at least the geodesic ones
-and at most 0.092 % longer anywhere in Iraq, 0.29 % longer anywhere in the theatre (the box
-lon 35-52.5°E, lat 26-40.5°N: Iraq and about 350 km around it). A rule that must never miss a
-conflict compares planar distances with its thresholds times `SCALE_BOUND` (tansiq.domain.
-deconfliction does), so a pair up to 0.3 % farther apart than its buffers may be flagged, and
-no pair within them is missed. (The Lambert conic that tansiq.geo.outline uses is off by up to
-0.21 % over Iraq, and shrinks distances, so it would need the slack the other way too.)
+the centre), so it does not shorten distances (by at most 5 parts in a billion, rounding of the
+ellipsoidal form) and lengthens them by at most 0.177 % anywhere in Iraq and 0.565 % anywhere
+in the theatre (the box lon 35-52.5°E, lat 26-40.5°N: Iraq and about 350 km around it); the
+figures are the largest Tissot semi-axis over each box. A rule that must never miss a conflict
+compares planar distances with its thresholds times `SCALE_BOUND` (tansiq.domain.
+deconfliction does), so a pair up to 0.6 % farther apart than its buffers may be flagged, and
+no pair within them is missed. (The Lambert conic that tansiq.geo.outline uses shortens
+distances by up to 0.21 % over Iraq, so it would need slack both ways.)
 
 Edges are drawn as GeoJSON draws them, straight in longitude and latitude: they are cut to at
 most `_EDGE_DEG` before projection, so a 60 km polygon side bends as it does on the map.
@@ -32,7 +33,7 @@ IRAQ_AEQD: Final = "+proj=aeqd +lat_0=33.22 +lon_0=43.68 +datum=WGS84 +units=m +
 THEATRE: Final = (35.0, 26.0, 52.5, 40.5)
 """West, south, east, north (degrees): where the plane's distances are trusted."""
 
-SCALE_BOUND: Final = 1.003
+SCALE_BOUND: Final = 1.006
 """No planar distance in the theatre exceeds the geodesic one by this factor or more."""
 
 _EDGE_DEG: Final = 0.05  # about 5 km: a lon/lat edge and its projected chord differ by < 1 m
