@@ -88,6 +88,33 @@ class Settings(BaseSettings):
     )
     sync_page_size: int = Field(default=1000, ge=1, description="Objects per sync request.")
     sync_timeout_s: float = Field(default=60.0, gt=0, description="Seconds to wait for a peer.")
+    ops_sides: tuple[str, ...] = Field(
+        default=("joc", "krg"),
+        min_length=1,
+        description="The partners whose approvers hold the keys of a joint operation (JSON list); "
+        "a user's side is their partner's top-level partner.",
+    )
+    ops_escalation: dict[str, list[str]] = Field(
+        default_factory=lambda: {
+            "joc": ["Joint Operations Command duty general"],
+            "krg": ["Ministry of Peshmerga Affairs duty officer"],
+        },
+        description="Who an operation's decision is escalated to when its approval deadline "
+        "passes, level by level, per side (JSON object of lists; the last name repeats).",
+    )
+    ops_contacts: dict[str, str] = Field(
+        default_factory=lambda: {
+            "joc": "JOC joint operations room duty officer",
+            "krg": "KRG Ministry of Peshmerga Affairs operations room duty officer",
+        },
+        description="Whom the other side calls about a partner's operation (a conflict's only "
+        "detail), by partner code or side (JSON object).",
+    )
+    ops_sla_hours: dict[str, float] = Field(
+        default_factory=dict,
+        description="Approval deadline in hours per operation type, overriding the defaults "
+        "(raid 6, escort 12, patrol 24, checkpoint-move 24, clearance 48; JSON object).",
+    )
 
     def with_db(self, db: str | None) -> Settings:
         """A copy with the database URL replaced (a CLI `--db` option), or self."""

@@ -254,6 +254,31 @@ def from_wkt(text: str, width_m: float | None = None) -> Area:
     return Area(AreaKind.POLYGON, _normal_wkt(geometry), 0.0)
 
 
+def area_from(
+    wkt: str | None,
+    lat: float | None,
+    lon: float | None,
+    radius_m: float | None,
+    width_m: float | None,
+) -> Area | None:
+    """The area given as WKT (and a corridor's width) or as a point and radius; None when
+    nothing is given (an edit that keeps the area). InvalidInput naming the field."""
+    point = (lat, lon, radius_m)
+    if wkt is not None:
+        if any(v is not None for v in point):
+            raise InvalidInput("wkt: give --wkt or --lat/--lon/--radius-m, not both")
+        return from_wkt(wkt, width_m)
+    if all(v is None for v in point):
+        if width_m is not None:
+            raise InvalidInput("width_m: only a route corridor (--wkt LINESTRING) has a width")
+        return None
+    if lat is None or lon is None or radius_m is None:
+        raise InvalidInput("lat/lon: a point area needs --lat, --lon and --radius-m together")
+    if width_m is not None:
+        raise InvalidInput("width_m: only a route corridor (--wkt LINESTRING) has a width")
+    return circle(lat, lon, radius_m)
+
+
 def _parse_wkt(text: str) -> BaseGeometry:
     if not text.strip() or len(text) > 1_000_000:
         raise InvalidInput("wkt: give the area as WKT (up to 1 MB)")

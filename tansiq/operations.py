@@ -1,0 +1,716 @@
+"""Joint operations: planning, two-key approval, break-glass, escalation, deconfliction.
+
+The CLI (`tansiq ops`) and the API (`/api/operations`, `/api/conflicts`) call these functions
+inside one write transaction each, so every change and its audit entries commit together or
+not at all. Who may do what (tansiq.domain.operations): the owner partner's analysts, watch
+officers and approvers plan (create, edit, submit, activate, close, cancel); an approver of a
+side that must decide approves or vetoes; break-glass is an approver of the owner's partner.
+
+Need-to-know. An operation not released to the caller answers exactly like one that does not
+exist. A conflict is disclosed to each owner as: that it exists, its reasons, when, the other
+side's partner and whom to call, and the owner's own item; never the other plan (no area,
+window, name, type, units or, for a position, place).
+
+Signatures. Each approval or veto is signed by this node's Ed25519 key (tansiq.sharing.keys)
+over tansiq.domain.operations.statement; it is checked against the node's own key or a pinned
+partner key (never a key taken from the row itself), with the hash recomputed from the stored
+content, so a changed row stops verifying and no longer counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+import shapely.geometry
+from sqlalchemy.engine import Connection
+
+from tansiq import conflicts
+from tansiq.accounts import Principal
+from tansiq.analysis.coverage import disputed_units, to_plane
+from tansiq.domain import operations as ops
+from tansiq.domain.approvals import Plan, Policy
+from tansiq.domain.markings import Tlp, person_viewer
+from tansiq.domain.operations import (
+    Area,
+    Content,
+    Decision,
+    Event,
+    IllegalTransition,
+    OperationType,
+    State,
+    Validity,
+)
+from tansiq.domain.reports import Role
+from tansiq.errors import Forbidden, InvalidInput, NotFound
+from tansiq.settings import Settings
+from tansiq.sharing import signing, stix
+from tansiq.sharing.keys import node_key
+from tansiq.store import audit, objects
+from tansiq.store import keys as key_store
+from tansiq.store import operations as store
+from tansiq.store.operations import OperationRecord, StoredDecision
+from tansiq.store.partners import find_partner, partner_parents
+
+REVIEW_ACK_WITHIN: Final = timedelta(hours=2)
+REVIEW_DONE_WITHIN: Final = timedelta(hours=72)
+"""A break-glass (or in-flight edit) review task: acknowledged within 2 h, done within 3 days."""
+
+
+def _audit(
+    conn: Connection, actor: str, action: str, subject: str, now: datetime, **detail: Any
+) -> None:
+    audit.append(conn, at=now, actor=actor, action=action, subject=subject, detail=detail)
+
+
+def _side(conn: Connection, partner: str, policy: Policy) -> str | None:
+    return ops.side_of(partner, partner_parents(conn), policy.sides)
+
+
+def _contact(conn: Connection, owner: str, policy: Policy) -> str:
+    return policy.contact(owner, _side(conn, owner, policy))
+
+
+def policy_from(settings: Settings) -> Policy:
+    """The node's policy for operations, from its settings (InvalidInput for an unknown type)."""
+    for name in settings.ops_sla_hours:
+        ops.parse_type(name)
+    return Policy(
+        sides=tuple(settings.ops_sides),
+        escalation={k: tuple(v) for k, v in settings.ops_escalation.items()},
+        contacts=dict(settings.ops_contacts),
+        sla_hours=dict(settings.ops_sla_hours),
+    )
+
+
+# --- where: disputed districts -------------------------------------------------------------
+
+
+def disputed_areas(area: Area, buffer_m: float) -> list[str]:
+    """Pcodes of the disputed districts (and Mandali) the buffered area touches: within the
+    extent plus the type's buffer of the geometry, measured in the equal-area plane."""
+    reach = area.extent_m + buffer_m
+    shape = to_plane(area.geometry)
+    return sorted(u.pcode for u in _disputed_in_plane() if shape.distance(u.geometry) <= reach)
+
+
+_PLANE_UNITS: list[Any] = []
+
+
+def _disputed_in_plane() -> list[Any]:
+    if not _PLANE_UNITS:
+        _PLANE_UNITS.extend(replace(u, geometry=to_plane(u.geometry)) for u in disputed_units())
+    return _PLANE_UNITS
+
+
+# --- checks ----------------------------------------------------------------------------------
+
+
+def _visible(conn: Connection, actor: Principal, operation_id: str) -> OperationRecord:
+    found = store.visible(conn, actor.viewer, operation_id)
+    if found is None:
+        raise NotFound(f"no such operation: {operation_id}")
+    return found
+
+
+def _check_content(conn: Connection, actor: Principal, content: Content) -> None:
+    """Partners named must exist; linked reports and cells must be readable by the planner
+    (refused exactly like ids that do not exist)."""
+    for code in sorted(content.releasable_to):
+        if find_partner(conn, code) is None:
+            raise InvalidInput(f"releasable_to: unknown partner {code!r}")
+    wanted = content.subjects | content.links
+    missing = wanted - objects.readable_ids(conn, actor.viewer, wanted)
+    if missing:
+        raise NotFound(f"no such object: {sorted(missing)[0]}")
+
+
+def _where(conn: Connection, content: Content, policy: Policy) -> tuple[list[str], tuple[str, ...]]:
+    pcodes = disputed_areas(content.area, content.buffer_m)
+    owner_side = _side(conn, content.owner, policy)
+    return pcodes, ops.sides_needed(owner_side, bool(pcodes), policy.sides)
+
+
+def _check_reaches_sides(conn: Connection, record: OperationRecord) -> None:
+    """Every side that must decide can read the operation (else its approvers never could)."""
+    audience = record.content().marking.audience()
+    parents = partner_parents(conn)
+    for side in record.sides_needed:
+        if not person_viewer(side, parents).sees(Tlp(record.tlp), audience):
+            raise InvalidInput(
+                f"releasable_to: the operation needs {side}'s approval but is not released to "
+                f"{side}; edit it with --releasable-to {side} (and a TLP other than AMBER+STRICT)"
+            )
+
+
+# --- planning --------------------------------------------------------------------------------
+
+
+def create(conn: Connection, actor: Principal, plan: Plan, policy: Policy, now: datetime) -> str:
+    """A new operation of the actor's partner, in draft; its id (`operation--<uuid4>`)."""
+    ops.require_planner(actor.role, actor.partner, actor.partner)
+    content = plan.new(actor.partner)
+    _check_content(conn, actor, content)
+    pcodes, sides = _where(conn, content, policy)
+    operation_id = stix.new_id("operation")
+    store.insert(
+        conn,
+        operation_id,
+        content,
+        disputed_areas=pcodes,
+        sides_needed=sides,
+        by=actor.name,
+        now=now,
+    )
+    _audit(
+        conn,
+        actor.name,
+        "operation-create",
+        operation_id,
+        now,
+        version=1,
+        hash=content.digest(),
+        tlp=content.tlp.value,
+        to=sorted(content.marking.audience()),
+        disputed=pcodes,
+        sides=list(sides),
+    )
+    return operation_id
+
+
+@dataclass(frozen=True, slots=True)
+class Edited:
+    version: int
+    changed: bool
+    state: State
+    voided: int
+
+
+def edit(
+    conn: Connection, actor: Principal, operation_id: str, plan: Plan, policy: Policy, now: datetime
+) -> Edited:
+    """A material edit: a new version (back to draft, approvals void; an active operation
+    stays active and is reviewed by the other side). No change, no version."""
+    record = _visible(conn, actor, operation_id)
+    ops.require_planner(actor.role, actor.partner, record.owner)
+    content = plan.applied_to(record.content())
+    if content.digest() == record.content_hash:
+        return Edited(record.version, False, State(record.state), 0)
+    state = ops.next_state(State(record.state), Event.EDIT)
+    _check_content(conn, actor, content)
+    pcodes, sides = _where(conn, content, policy)
+    version = store.new_version(
+        conn,
+        record,
+        content,
+        state=state,
+        disputed_areas=pcodes,
+        sides_needed=sides,
+        by=actor.name,
+        now=now,
+    )
+    voided = [d.id for d in store.decisions(conn, operation_id) if d.version == record.version]
+    _audit(
+        conn,
+        actor.name,
+        "operation-edit",
+        operation_id,
+        now,
+        version=version,
+        hash=content.digest(),
+        was=record.state,
+        state=state.value,
+        voided=voided,
+        disputed=pcodes,
+        sides=list(sides),
+    )
+    fresh = store.stored(conn, operation_id)
+    assert fresh is not None
+    if State(record.state) in ops.LIVE_STATES:
+        conflicts.deconflict(conn, fresh, _contact(conn, fresh.owner, policy), now, actor.name)
+    if state is State.ACTIVE:
+        _tell_other_sides(conn, fresh, policy, "edited-in-flight", actor.name, now, review=True)
+    return Edited(version, True, state, len(voided))
+
+
+def submit(
+    conn: Connection, actor: Principal, operation_id: str, policy: Policy, now: datetime
+) -> State:
+    """draft -> submitted (deconflicted) -> pending-approval, with its deadline."""
+    record = _visible(conn, actor, operation_id)
+    ops.require_planner(actor.role, actor.partner, record.owner)
+    ops.next_state(State(record.state), Event.SUBMIT)
+    _check_reaches_sides(conn, record)
+    deadline = now + policy.sla(OperationType(record.op_type))
+    store.set_state(
+        conn,
+        operation_id,
+        State.SUBMITTED,
+        now,
+        submitted_at=now,
+        deadline_at=deadline,
+        escalation_level=0,
+        break_glass=False,
+    )
+    _audit(
+        conn,
+        actor.name,
+        "operation-submit",
+        operation_id,
+        now,
+        version=record.version,
+        hash=record.content_hash,
+    )
+    fresh = store.stored(conn, operation_id)
+    assert fresh is not None
+    found = conflicts.deconflict(conn, fresh, _contact(conn, fresh.owner, policy), now, actor.name)
+    state = ops.next_state(State.SUBMITTED, Event.DECONFLICTED)
+    store.set_state(conn, operation_id, state, now)
+    _audit(
+        conn,
+        "system",
+        "operation-pending",
+        operation_id,
+        now,
+        version=record.version,
+        sides=list(record.sides_needed),
+        deadline=ops.iso(deadline),
+        conflicts=found,
+    )
+    if len(record.sides_needed) == 1:
+        _tell_other_sides(conn, fresh, policy, "own-zone", actor.name, now, review=False)
+    return state
+
+
+def _tell_other_sides(
+    conn: Connection,
+    record: OperationRecord,
+    policy: Policy,
+    kind: str,
+    actor: str,
+    now: datetime,
+    *,
+    review: bool,
+) -> None:
+    """A notice to every side but the owner's: who and whom to call, never the plan; with
+    `review`, a task for each to review what was done without its key."""
+    owner_side = _side(conn, record.owner, policy)
+    contact = policy.contact(record.owner, owner_side)
+    for side in policy.sides:
+        if side == owner_side:
+            continue
+        store.add_notice(conn, record, side, kind, contact, now)
+        _audit(
+            conn,
+            actor,
+            "operation-notice",
+            record.id,
+            now,
+            to=side,
+            kind=kind,
+            version=record.version,
+        )
+        if review:
+            _review_task(conn, record, side, kind, actor, contact, now)
+
+
+def _review_task(
+    conn: Connection,
+    record: OperationRecord,
+    side: str,
+    kind: str,
+    actor: str,
+    contact: str,
+    now: datetime,
+) -> None:
+    from tansiq.tasks import open_task
+
+    open_task(
+        conn,
+        source_kind="operation",
+        source_ref=record.id,
+        from_partner=record.owner,
+        to_partner=side,
+        title=f"Review: {kind} of operation {record.id} by {record.owner}",
+        body=f"{record.owner} acted without {side}'s key ({kind}, version {record.version}). "
+        f"Call: {contact}.",
+        by=actor,
+        now=now,
+        ack_within=REVIEW_ACK_WITHIN,
+        done_within=REVIEW_DONE_WITHIN,
+    )
+
+
+# --- decisions -------------------------------------------------------------------------------
+
+
+def _trusted_keys(conn: Connection) -> set[str]:
+    own = node_key(conn).public()
+    return {own, *key_store.pinned(conn, [p.partner for p in key_store.list_pins(conn)]).values()}
+
+
+def _version_hashes(conn: Connection, record: OperationRecord) -> dict[int, str]:
+    """Each version's hash recomputed from its stored content; the current one from the
+    operation's own columns (so a changed column is a changed hash)."""
+    found = {
+        v: ops.content_hash(content)
+        for v, (content, _) in store.version_contents(conn, record.id).items()
+    }
+    found[record.version] = record.content().digest()
+    return found
+
+
+def validity(
+    d: StoredDecision, record: OperationRecord, hashes: Mapping[int, str], trusted: set[str]
+) -> Validity:
+    """Valid: the signature checks, by a trusted key, over this row, for the hash recomputed
+    now. Void: of an older version. Invalid: anything else (the row or content changed)."""
+    message = ops.statement(
+        d.operation_id, d.version, d.content_hash, d.decision, d.approver, d.side, d.at
+    )
+    signed = d.key_id in trusted and signing.verifies(
+        message, signing.Signature(d.key_id, d.signature), d.key_id
+    )
+    if not signed or hashes.get(d.version) != d.content_hash:
+        return Validity.INVALID
+    return Validity.VALID if d.version == record.version else Validity.VOID
+
+
+def _valid_sides(
+    conn: Connection, record: OperationRecord, decision: Decision = Decision.APPROVE
+) -> set[str]:
+    hashes, trusted = _version_hashes(conn, record), _trusted_keys(conn)
+    return {
+        d.side
+        for d in store.decisions(conn, record.id)
+        if d.decision is decision and validity(d, record, hashes, trusted) is Validity.VALID
+    }
+
+
+def _require_intact(conn: Connection, record: OperationRecord) -> str:
+    digest = record.content().digest()
+    stored = store.version_contents(conn, record.id).get(record.version)
+    if digest != record.content_hash or stored is None or stored[1] != digest:
+        raise IllegalTransition(
+            f"hash: operation {record.id} does not match its stored hash; nothing was signed"
+        )
+    return digest
+
+
+def decide(
+    conn: Connection,
+    actor: Principal,
+    operation_id: str,
+    decision: Decision,
+    reason: str | None,
+    policy: Policy,
+    now: datetime,
+) -> State:
+    """An approver's signed approval or veto of the current version, for their side."""
+    record = _visible(conn, actor, operation_id)
+    side = ops.require_approver(actor.role, _side(conn, actor.partner, policy), record.sides_needed)
+    event = Event.APPROVE if decision is Decision.APPROVE else Event.VETO
+    ops.next_state(State(record.state), event)
+    text = ops.check_reason(reason, required=decision is Decision.VETO, what="a veto")
+    if side in _valid_sides(conn, record):
+        raise IllegalTransition(f"state: {side} has already approved version {record.version}")
+    digest = _require_intact(conn, record)
+    key = node_key(conn)
+    message = ops.statement(record.id, record.version, digest, decision, actor.name, side, now)
+    row = StoredDecision(
+        0,
+        record.id,
+        record.version,
+        digest,
+        decision,
+        actor.name,
+        side,
+        actor.partner,
+        text,
+        now,
+        key.public(),
+        key.sign(message),
+    )
+    decision_id = store.add_decision(conn, row)
+    _audit(
+        conn,
+        actor.name,
+        f"operation-{decision.value}",
+        operation_id,
+        now,
+        decision=decision_id,
+        version=record.version,
+        hash=digest,
+        side=side,
+        key=key.public(),
+        reason=text,
+    )
+    if decision is Decision.VETO:
+        store.set_state(conn, operation_id, State.VETOED, now, deadline_at=None)
+        conflicts.unregister(conn, operation_id, "operation vetoed", actor.name, now)
+        return State.VETOED
+    if ops.approved_by_all(record.sides_needed, _valid_sides(conn, record)):
+        store.set_state(conn, operation_id, State.APPROVED, now, deadline_at=None)
+        _audit(
+            conn,
+            "system",
+            "operation-approved",
+            operation_id,
+            now,
+            version=record.version,
+            hash=digest,
+        )
+        return State.APPROVED
+    return State.PENDING
+
+
+# --- activation, closing, cancelling ------------------------------------------------------
+
+
+def activate(
+    conn: Connection,
+    actor: Principal,
+    operation_id: str,
+    policy: Policy,
+    now: datetime,
+    *,
+    break_glass: bool = False,
+    reason: str | None = None,
+) -> State:
+    """approved -> active; or with break-glass, by an approver of the owner's partner, from
+    submitted or pending: active, recorded, and a review task for every other side."""
+    record = _visible(conn, actor, operation_id)
+    ops.require_planner(actor.role, actor.partner, record.owner)
+    if not break_glass:
+        ops.next_state(State(record.state), Event.ACTIVATE)
+        missing = set(record.sides_needed) - _valid_sides(conn, record)
+        if missing:
+            raise IllegalTransition(
+                f"state: the approval of {sorted(missing)[0]} no longer verifies; submit again"
+            )
+        store.set_state(conn, operation_id, State.ACTIVE, now)
+        _audit(conn, actor.name, "operation-activate", operation_id, now, version=record.version)
+        return State.ACTIVE
+    if actor.role is not Role.APPROVER:
+        raise Forbidden(f"only an approver of {record.owner} may activate by break-glass")
+    text = ops.check_reason(reason, required=True, what="a break-glass activation")
+    ops.next_state(State(record.state), Event.BREAK_GLASS)
+    store.set_state(conn, operation_id, State.ACTIVE, now, break_glass=True, deadline_at=None)
+    _audit(
+        conn,
+        actor.name,
+        "operation-break-glass",
+        operation_id,
+        now,
+        version=record.version,
+        hash=record.content_hash,
+        reason=text,
+        was=record.state,
+    )
+    _tell_other_sides(conn, record, policy, "break-glass", actor.name, now, review=True)
+    return State.ACTIVE
+
+
+def finish(
+    conn: Connection,
+    actor: Principal,
+    operation_id: str,
+    event: Event,
+    reason: str | None,
+    now: datetime,
+) -> State:
+    """close (active -> closed) or cancel: out of the deconfliction registry, its open
+    conflicts resolved."""
+    record = _visible(conn, actor, operation_id)
+    ops.require_planner(actor.role, actor.partner, record.owner)
+    state = ops.next_state(State(record.state), event)
+    text = ops.check_reason(reason, required=False, what="")
+    store.set_state(conn, operation_id, state, now, deadline_at=None)
+    _audit(
+        conn,
+        actor.name,
+        f"operation-{event.value}",
+        operation_id,
+        now,
+        version=record.version,
+        reason=text,
+    )
+    conflicts.unregister(conn, operation_id, f"operation {state.value}", actor.name, now)
+    return state
+
+
+# --- escalation ------------------------------------------------------------------------------
+
+
+def escalate(
+    conn: Connection, policy: Policy, now: datetime, actor: str = "system"
+) -> list[ops.Escalation]:
+    """Raise the escalations due at `now` (tansiq.domain.operations.due_escalations), record
+    and audit each, and move each deadline on by one SLA. Never approves anything."""
+    raised: list[ops.Escalation] = []
+    for record, _ in store.waiting(conn, now):
+        sla = policy.sla(OperationType(record.op_type))
+        waiting = store.as_waiting(record, sla.total_seconds(), _valid_sides(conn, record))
+        due = ops.due_escalations([waiting], now, policy.escalation)
+        for e in due:
+            store.add_escalation(conn, e.operation, e.version, e.side, e.level, e.to, now)
+            _audit(
+                conn,
+                actor,
+                "operation-escalate",
+                e.operation,
+                now,
+                version=e.version,
+                side=e.side,
+                level=e.level,
+                to=e.to,
+            )
+        level = max([e.level for e in due], default=record.escalation_level)
+        assert record.submitted_at is not None
+        store.set_state(
+            conn,
+            record.id,
+            State.PENDING,
+            now,
+            escalation_level=level,
+            deadline_at=record.submitted_at + sla * (level + 1),
+        )
+        raised += due
+    return raised
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def summary(record: OperationRecord) -> dict[str, Any]:
+    """An operation as a list shows it (to someone who may see it)."""
+    return {
+        "id": record.id,
+        "name": record.name,
+        "type": record.op_type,
+        "state": record.state,
+        "version": record.version,
+        "owner": record.owner,
+        "start": ops.iso(record.start),
+        "end": ops.iso(record.end),
+        "tlp": record.tlp,
+        "releasable_to": list(record.releasable_to),
+        "two_key": len(record.sides_needed) > 1,
+        "break_glass": record.break_glass,
+        "deadline": ops.iso(record.deadline_at) if record.deadline_at else None,
+    }
+
+
+def show(conn: Connection, actor: Principal, operation_id: str, now: datetime) -> dict[str, Any]:
+    """Everything about one operation the actor may see: content, state, version, hash (and
+    whether it matches), approvals with their validity, escalations, and its conflicts as
+    disclosed to the actor's partner. The read is audited."""
+    record = _visible(conn, actor, operation_id)
+    hashes, trusted = _version_hashes(conn, record), _trusted_keys(conn)
+    decisions = [
+        {
+            "id": d.id,
+            "decision": d.decision.value,
+            "version": d.version,
+            "hash": d.content_hash,
+            "approver": d.approver,
+            "side": d.side,
+            "at": ops.iso(d.at),
+            "reason": d.reason,
+            "key_id": d.key_id,
+            "validity": validity(d, record, hashes, trusted).value,
+        }
+        for d in store.decisions(conn, operation_id)
+    ]
+    stored_hash = store.version_contents(conn, operation_id).get(record.version, ({}, ""))[1]
+    content = record.content().as_json()
+    answer = {
+        **summary(record),
+        "area": content["area"],
+        "buffer_m": record.buffer_m,
+        "margin_s": content["margin_s"],
+        "units": list(record.units),
+        "subjects": list(record.subjects),
+        "links": list(record.links),
+        "hash": hashes[record.version],
+        "hash_ok": hashes[record.version] == stored_hash == record.content_hash,
+        "disputed_areas": list(record.disputed_areas),
+        "sides_needed": list(record.sides_needed),
+        "submitted_at": ops.iso(record.submitted_at) if record.submitted_at else None,
+        "escalation_level": record.escalation_level,
+        "escalations": [
+            {**e, "at": ops.iso(e["at"])} for e in store.escalations(conn, operation_id)
+        ],
+        "approvals": [d for d in decisions if d["decision"] == "approve"],
+        "vetoes": [d for d in decisions if d["decision"] == "veto"],
+        "conflicts": [],
+    }
+    if actor.partner == record.owner:
+        answer["conflicts"] = conflicts.conflicts_for(
+            conn, actor, now, include_resolved=True, operation_id=operation_id
+        )
+    _audit(conn, actor.name, "read", operation_id, now, version=record.version)
+    return answer
+
+
+def notices_for(conn: Connection, actor: Principal, policy: Policy) -> list[dict[str, Any]]:
+    """Notices to the actor's side: who acted, how, whom to call (no plan)."""
+    side = _side(conn, actor.partner, policy)
+    if side is None or actor.role is Role.PEER:
+        return []
+    return [
+        {
+            "operation": n["operation_id"],
+            "version": n["version"],
+            "owner": n["owner"],
+            "kind": n["kind"],
+            "contact": n["contact"],
+            "at": ops.iso(n["at"]),
+        }
+        for n in store.notices_to(conn, side)
+    ]
+
+
+def parse_states(names: Sequence[str] | None) -> list[str] | None:
+    """States to filter by; InvalidInput naming an unknown one."""
+    if not names:
+        return None
+    for name in names:
+        if name not in {s.value for s in State}:
+            choices = ", ".join(s.value for s in State)
+            raise InvalidInput(f"state: unknown state {name!r}; use one of {choices}")
+    return list(names)
+
+
+def listing(
+    conn: Connection, actor: Principal, states: Sequence[str] | None, now: datetime
+) -> list[dict[str, Any]]:
+    """The operations the actor may see (in these states), newest first; the read audited."""
+    found = store.visible_operations(conn, actor.viewer, states=parse_states(states))
+    items = [summary(r) for r in found]
+    audit_read(conn, actor, [i["id"] for i in items], now)
+    return items
+
+
+def audit_read(conn: Connection, actor: Principal, ids: Sequence[str], now: datetime) -> None:
+    """One audit entry for the operations shown to someone (none if none)."""
+    if ids:
+        _audit(conn, actor.name, "read", "operations", now, ids=list(ids))
+
+
+def feature(record: OperationRecord) -> dict[str, Any]:
+    """An operation as a GeoJSON feature: its geometry as planned, with its reach (extent +
+    buffer) in the properties, for the map to draw."""
+    return {
+        "type": "Feature",
+        "id": record.id,
+        "geometry": shapely.geometry.mapping(record.area),
+        "properties": {
+            **summary(record),
+            "area_kind": record.area_kind,
+            "extent_m": record.extent_m,
+            "buffer_m": record.buffer_m,
+        },
+    }
