@@ -1,25 +1,27 @@
 """What the listener does with each event received: check it, then store a friendly track.
 
-A friendly track (a-f-*) is stored (upsert by uid) and registered as a TRACK footprint for
-deconfliction: its point, a buffer of its circular error (at least 100 m), valid from its time
-to its stale. A t-x-d-d from the partner removes its own track. Anything else is not taken: the
-reason is logged, one line each, with the peer's address.
+A friendly track (a-f-*) is stored (upsert by uid) and registered, in the same transaction, as a
+TRACK footprint for deconfliction: its point, a buffer of its circular error (at least 100 m),
+valid from its time to its stale; it leaves the registry when it is deleted or goes stale. A
+t-x-d-d from the partner removes its own track. Anything else is not taken: the reason is
+logged, one line each, with the peer's address.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from shapely.geometry import Point
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from tansiq.cot.events import DELETE_TYPE, UNKNOWN
 from tansiq.cot.parse import InEvent, Rejected, parse_event
+from tansiq.domain.deconfliction import Footprint, FootprintKind
+from tansiq.errors import InvalidInput
+from tansiq.store import footprints
 from tansiq.store.database import writing
 from tansiq.store.tracks import Track, UidTaken, put_track, remove_track, sweep_stale
 
@@ -76,9 +78,14 @@ class Intake:
             peer=peer,
         )
         try:
+            registered = footprint(track)
+        except InvalidInput as exc:  # e.g. outside the theatre deconfliction measures
+            self.log(f"rejected {peer}: uid {event.uid!r}: {exc}")
+            return
+        try:
             with writing(self.engine) as conn:
                 new = put_track(conn, track)
-                register(conn, track)
+                footprints.put(conn, registered)
         except UidTaken as exc:
             self.log(f"rejected {peer}: {exc}")
             return
@@ -95,7 +102,7 @@ class Intake:
         with writing(self.engine) as conn:
             removed = remove_track(conn, event.link_uid, self.partner)
             if removed:
-                unregister(conn, event.link_uid)
+                footprints.remove(conn, FootprintKind.TRACK, event.link_uid)
         if removed:
             self.log(f"track deleted {peer}: uid {event.link_uid!r}")
         else:
@@ -107,7 +114,7 @@ class Intake:
             with writing(self.engine) as conn:
                 gone = sweep_stale(conn, self.clock())
                 for uid in gone:
-                    unregister(conn, uid)
+                    footprints.remove(conn, FootprintKind.TRACK, uid)
         except SQLAlchemyError as exc:
             self.log(f"sweep failed: database error {type(exc).__name__}")
             return
@@ -121,50 +128,17 @@ def buffer_m(ce: float) -> float:
     return UNKNOWN_ERROR_BUFFER_M if ce >= UNKNOWN else max(ce, MIN_BUFFER_M)
 
 
-# --- the deconfliction registry (issue 6, part D) ------------------------------------------------
-# TODO(issue 6, part D): tansiq.store.footprints and tansiq.domain.deconfliction are not in the
-# tree yet; until they are, tracks are stored but not registered. Once they are committed, these
-# two functions call them (the lookup below finds them without a change here); replace the lookup
-# by plain imports then.
-
-
-def register(conn: Connection, track: Track) -> bool:
-    """Put the track in the deconfliction registry; False while there is no registry."""
-    found = _registry()
-    if found is None:
-        return False
-    footprints, deconfliction = found
-    footprints.put(
-        conn,
-        deconfliction.Footprint(
-            kind=deconfliction.FootprintKind.TRACK,
-            ref=track.uid,
-            owner=track.partner,
-            area=Point(track.longitude, track.latitude),
-            buffer_m=buffer_m(track.ce),
-            start=track.time,
-            end=track.stale,
-            margin=timedelta(0),
-        ),
+def footprint(track: Track) -> Footprint:
+    """The track as the deconfliction registry holds it (INTEROP 5.1; interfaces: tracks):
+    its point, a buffer of max(ce, 100 m), the window [time, stale], no margin."""
+    return Footprint(
+        kind=FootprintKind.TRACK,
+        ref=track.uid,
+        owner=track.partner,
+        area=Point(track.longitude, track.latitude),
+        buffer_m=buffer_m(track.ce),
+        start=track.time,
+        end=track.stale,
+        margin=timedelta(0),
+        contact=track.callsign,
     )
-    return True
-
-
-def unregister(conn: Connection, uid: str) -> bool:
-    found = _registry()
-    if found is None:
-        return False
-    footprints, deconfliction = found
-    footprints.remove(conn, deconfliction.FootprintKind.TRACK, uid)
-    return True
-
-
-def _registry() -> tuple[Any, Any] | None:
-    try:
-        footprints = importlib.import_module("tansiq.store.footprints")
-        deconfliction = importlib.import_module("tansiq.domain.deconfliction")
-    except ModuleNotFoundError:
-        return None
-    if not hasattr(footprints, "put") or not hasattr(deconfliction, "Footprint"):
-        return None
-    return footprints, deconfliction

@@ -2,7 +2,7 @@
 
 A TAK server belongs to a partner: everything it receives is read through that partner's
 viewer, with the same releasability filters as the API and TAXII (tansiq.store.objects for
-cells, tansiq.store.positions for positions, visible_operations for operations), so what is
+cells, tansiq.store.positions for positions, tansiq.store.operations for operations), so what is
 not released to it is never built, let alone sent. Incidents are public data (UCDP, ACLED).
 
 Each thing gets a stable uid, `tansiq-<kind>-<id>`, so a later push replaces it in place and a
@@ -12,7 +12,6 @@ delete (t-x-d-d) reaches the same marker.
 from __future__ import annotations
 
 import functools
-import importlib
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,10 +27,13 @@ from tansiq.cot.events import UNKNOWN, CotEvent, Drawing
 from tansiq.domain.areas import AreaLevel
 from tansiq.domain.incidents import IncidentFilter
 from tansiq.domain.markings import Viewer
+from tansiq.domain.operations import State
 from tansiq.domain.positions import Period, PositionFilter
+from tansiq.geo.metric import to_degrees, to_metres
 from tansiq.geo.reference import area_geometries
 from tansiq.store import objects
 from tansiq.store.incidents import find_incidents
+from tansiq.store.operations import OperationRecord, visible_operations
 from tansiq.store.positions import find_positions
 
 INTELLIGENCE = "h-t"
@@ -43,7 +45,8 @@ _CE_M = {
     "ucdp": {1: 1_000.0, 2: 25_000.0, 3: 50_000.0, 4: 100_000.0},
     "acled": {1: 2_000.0, 2: 25_000.0, 3: 100_000.0},
 }
-_PART_STATES = ("approved", "active")
+_SHOWN_STATES = (State.APPROVED.value, State.ACTIVE.value)
+"""Operations drawn for the field: decided ones. Plans still under approval stay off TAK."""
 _M_PER_DEGREE = 111_320.0
 
 
@@ -184,56 +187,45 @@ def operation_events(
     conn: Connection, viewer: Viewer, window: tuple[datetime, datetime]
 ) -> list[tuple[CotEvent, str]]:
     """Approved and active operations the viewer may see, as drawings of their areas."""
-    visible = _visible_operations()
-    if visible is None:
-        return []
     found = []
-    for op in visible(conn, viewer, states=_PART_STATES):
-        for index, drawing in enumerate(_drawings(op.area, float(op.buffer_m))):
+    for op in visible_operations(conn, viewer, states=_SHOWN_STATES):
+        for index, drawing in enumerate(drawings(op.area, op.extent_m)):
             found.append((_operation_event(op, index, drawing, window), f"operation:{op.id}"))
     return found
 
 
-def _visible_operations() -> Any:
-    """tansiq.store.operations.visible_operations, once that module exists (issue 6, part O)."""
-    try:
-        module = importlib.import_module("tansiq.store.operations")
-    except ModuleNotFoundError:
-        return None
-    return getattr(module, "visible_operations", None)
-
-
 def _operation_event(
-    op: Any, index: int, drawing: Drawing, window: tuple[datetime, datetime]
+    op: OperationRecord, index: int, drawing: Drawing, window: tuple[datetime, datetime]
 ) -> CotEvent:
     now, stale = window
     centre = op.area.centroid
     suffix = f"-{index}" if index else ""
-    end = op.end.strftime("%Y-%m-%d %H:%M") if op.end else "open"
-    start = op.start.strftime("%Y-%m-%d %H:%M") if op.start else "open"
     return CotEvent(
         uid=f"tansiq-operation-{op.id}{suffix}",
         cot_type="u-d-c-c" if drawing.radius_m is not None else "u-d-f",
         how=INTELLIGENCE,
         time=now,
         start=now,
-        stale=max(stale, op.end) if op.end else stale,
+        stale=max(stale, op.end),
         lat=centre.y,
         lon=centre.x,
-        callsign=_short(f"{op.name}"),
-        remarks=f"{op.op_type} by {op.owner}, {op.state}, {start} to {end} [TLP:{op.tlp}]",
+        callsign=_short(op.name),
+        remarks=(
+            f"{op.op_type} by {op.owner}, {op.state}, {op.start:%Y-%m-%d %H:%M} to "
+            f"{op.end:%Y-%m-%d %H:%M} UTC [TLP:{op.tlp.upper()}]"
+        ),
         drawing=drawing,
     )
 
 
-def _drawings(area: BaseGeometry, buffer_m: float) -> list[Drawing]:
-    """TAK shapes for an area: a circle for a point (its buffer), a closed shape per polygon,
-    an open line for a corridor."""
+def drawings(area: BaseGeometry, extent_m: float) -> list[Drawing]:
+    """TAK shapes for an operation's area: a circle for a point (its radius), a closed shape
+    per polygon, and for a corridor the line widened by its half-width (`extent_m`)."""
     if area.geom_type == "Point":
-        return [Drawing(radius_m=buffer_m)]
-    if area.geom_type == "LineString":
-        return [Drawing(vertices=_lat_lon(area.coords), closed=False)]
-    parts = shapely.get_parts(area) if area.geom_type.startswith("Multi") else [area]
+        return [Drawing(radius_m=extent_m)]
+    if area.geom_type in ("LineString", "MultiLineString") and extent_m > 0:
+        area = to_degrees(to_metres(area).buffer(extent_m))
+    parts = shapely.get_parts(area)
     found = []
     for part in parts:
         if part.geom_type == "Polygon":

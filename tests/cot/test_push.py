@@ -3,6 +3,7 @@ back by takproto; later pushes delete (t-x-d-d) what left the picture."""
 
 from __future__ import annotations
 
+import re
 import socket
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -17,12 +18,14 @@ from tansiq.accounts import Principal
 from tansiq.cot.push import push_once
 from tansiq.cot.transport import parse_destination
 from tansiq.domain.markings import Tlp
+from tansiq.domain.operations import Area as OpArea
+from tansiq.domain.operations import AreaKind, Content, OperationType, State
 from tansiq.domain.reports import CellDraft
 from tansiq.errors import InvalidInput, PeerUnavailable
 from tansiq.geo.locator import AreaLocator
 from tansiq.sharing import exchange
 from tansiq.sharing.exchange import Release
-from tansiq.store import audit
+from tansiq.store import audit, operations
 from tansiq.store.database import reading, writing
 from tansiq.store.incidents import upsert_incidents
 from tansiq.store.schema import positions as positions_table
@@ -324,3 +327,67 @@ def test_the_command_refuses_bad_options(
     )
     assert done.returncode == 1
     assert "--interval" in done.stderr
+
+
+def _operation(engine: Engine, op_id: str, area: OpArea, state: State, to: frozenset[str]) -> None:
+    content = Content(
+        owner="joc",
+        name=f"Operation {op_id}",
+        op_type=OperationType.PATROL,
+        area=area,
+        start=NOW - timedelta(hours=1),
+        end=NOW + timedelta(hours=5),
+        releasable_to=to,
+    )
+    with writing(engine) as conn:
+        operations.insert(
+            conn, op_id, content, disputed_areas=(), sides_needed=("joc",), by="test", now=NOW
+        )
+        operations.set_state(conn, op_id, state, NOW)
+
+
+def test_decided_operations_are_drawn_and_a_closed_one_is_deleted(
+    engine: Engine, node: dict[str, Account], stack: ExitStack
+) -> None:
+    krg = frozenset({"krg"})
+    square = "POLYGON ((44.3 35.4, 44.4 35.4, 44.4 35.5, 44.3 35.5, 44.3 35.4))"
+    _operation(
+        engine,
+        "op-circle",
+        OpArea(AreaKind.CIRCLE, "POINT (44.39 35.47)", 750.0),
+        State.APPROVED,
+        krg,
+    )
+    _operation(engine, "op-square", OpArea(AreaKind.POLYGON, square), State.ACTIVE, krg)
+    road = "LINESTRING (44.0 35.0, 44.2 35.1)"
+    _operation(engine, "op-road", OpArea(AreaKind.CORRIDOR, road, 200.0), State.ACTIVE, krg)
+    _operation(engine, "op-draft", OpArea(AreaKind.POLYGON, square), State.DRAFT, krg)
+    _operation(engine, "op-own", OpArea(AreaKind.POLYGON, square), State.ACTIVE, frozenset())
+    sink = stack.enter_context(TcpSink())
+    arrived = _tcp_push(engine, node["krg-analyst"].principal, sink)
+
+    drawn = {uid: e for uid, e in arrived.items() if uid.startswith("tansiq-operation-")}
+    assert set(drawn) == {
+        "tansiq-operation-op-circle",
+        "tansiq-operation-op-square",
+        "tansiq-operation-op-road",
+    }  # not the draft, not the one joc keeps to itself
+    circle = drawn["tansiq-operation-op-circle"]
+    assert circle.cot_type == "u-d-c-c"
+    assert '<ellipse major="750.0" minor="750.0" angle="360" />' in circle.xml_detail
+    assert (round(circle.lat, 2), round(circle.lon, 2)) == (35.47, 44.39)
+    square_event = drawn["tansiq-operation-op-square"]
+    assert square_event.cot_type == "u-d-f"
+    points = re.findall(r'<link point="([-\d.]+),([-\d.]+)" />', square_event.xml_detail)
+    assert len(points) == 5  # four corners, closed by the first again
+    assert points[0] == points[-1] == ("35.400000", "44.300000")
+    road_event = drawn["tansiq-operation-op-road"]
+    assert road_event.cot_type == "u-d-f"  # the corridor drawn as its 200 m band
+    assert len(re.findall("<link point=", road_event.xml_detail)) > 4
+
+    with writing(engine) as conn:
+        operations.set_state(conn, "op-square", State.CLOSED, NOW)
+    later = _tcp_push(engine, node["krg-analyst"].principal, sink, NOW + timedelta(minutes=1))
+    deletes = [e for e in later.values() if e.cot_type == "t-x-d-d"]
+    assert [d.link_uids for d in deletes] == [("tansiq-operation-op-square",)]
+    assert "tansiq-operation-op-circle" in later
