@@ -20,6 +20,7 @@ from tansiq.api import (
     areas,
     border,
     checkpoints,
+    coordination,
     docs,
     geocode,
     grid_folding,
@@ -108,6 +109,7 @@ def create_app(
         tasks,
         checkpoints,
         border,
+        coordination,
     ):
         app.include_router(module.router)
     taxii.install(app)

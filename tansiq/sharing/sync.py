@@ -29,7 +29,7 @@ from sqlalchemy.engine import Engine
 from tansiq.ahead import Ahead, read_ahead
 from tansiq.domain.markings import NAMESPACE
 from tansiq.errors import InvalidInput, PeerUnavailable
-from tansiq.sharing import arrivals, exchange, stix
+from tansiq.sharing import arrivals, coordination, exchange, stix
 from tansiq.sharing.keys import learn_peer_key
 from tansiq.store import audit, objects
 from tansiq.store import peers as peer_store
@@ -65,6 +65,7 @@ class SyncSummary:
         )
     )
     rejections: list[dict[str, str]] = field(default_factory=list)
+    coordination: coordination.PullSummary | None = None
 
     def add(self, received: exchange.ReceiveSummary, pages: int) -> None:
         self.pages += pages
@@ -82,7 +83,19 @@ class SyncSummary:
             **self.counts,
             "pages": self.pages,
             "rejections": self.rejections,
+            "coordination": _coordination(self.coordination),
         }
+
+
+def _coordination(pulled: coordination.PullSummary | None) -> dict[str, Any] | None:
+    if pulled is None:
+        return None
+    return {
+        "applied": pulled.applied,
+        "rejected": pulled.rejected,
+        "missing": pulled.missing,
+        "rejections": pulled.rejections[:100],
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +127,8 @@ def sync_peer(
     page_size: int,
     on_page: Callable[[int], None] = lambda _: None,
 ) -> SyncSummary:
-    """Pull every collection of one peer until it has nothing newer.
+    """Pull every collection of one peer until it has nothing newer, then its coordination
+    feed (tansiq.sharing.coordination: deconfliction pointers, operations, decisions).
 
     First the peer's signing key is checked against the one pinned for it, or pinned if none
     is yet (trust on first use; tansiq.sharing.keys): a peer whose key changed is refused
@@ -127,6 +141,7 @@ def sync_peer(
     summary = SyncSummary(peer.name)
     for name in COLLECTIONS:
         _pull_collection(engine, peer, name, client, now, page_size, summary, on_page)
+    summary.coordination = coordination.pull(engine, peer, client, now)
     with writing(engine) as conn:
         if summary.counts["created"] >= ANALYZE_AFTER:
             objects.analyze(conn)

@@ -34,6 +34,7 @@ import sqlalchemy as sa
 from shapely.geometry import Point
 from sqlalchemy.engine import Connection
 
+from tansiq.domain import feed
 from tansiq.domain.deconfliction import (
     ConflictReason,
     Footprint,
@@ -41,6 +42,7 @@ from tansiq.domain.deconfliction import (
     conflict,
 )
 from tansiq.geo.metric import SCALE_BOUND, in_theatre
+from tansiq.store import coordination as outbox
 from tansiq.store.schema import positions
 from tansiq.store.schema_footprints import footprint_cells, footprint_subjects, footprints
 
@@ -78,17 +80,28 @@ def put(conn: Connection, fp: Footprint) -> None:
 
 def put_many(conn: Connection, fps: Iterable[Footprint]) -> int:
     """Register footprints in bulk (each replaces its key's old one); how many were written."""
-    count = 0
+    return sum(_put_batch(conn, batch) for batch in _batches(fps))
+
+
+def _batches(fps: Iterable[Footprint]) -> Iterator[list[Footprint]]:
     batch: list[Footprint] = []
     for fp in fps:
         batch.append(fp)
         if len(batch) == _CHUNK:
-            count += _put_batch(conn, batch)
+            yield batch
             batch = []
-    return count + (_put_batch(conn, batch) if batch else 0)
+    if batch:
+        yield batch
 
 
 def _put_batch(conn: Connection, batch: Sequence[Footprint]) -> int:
+    fps = _write_batch(conn, batch)
+    _tell_peers(conn, [(fp.kind, fp.ref, feed.footprint_record(fp)) for fp in fps if not fp.origin])
+    return len(fps)
+
+
+def _write_batch(conn: Connection, batch: Sequence[Footprint]) -> list[Footprint]:
+    """Write the registry's rows for a batch; the footprints written (one a key)."""
     latest = {fp.key: fp for fp in batch}  # a key given twice: the last one wins
     _delete_ids(conn, _ids_of(conn, list(latest)))
     fps = list(latest.values())
@@ -110,12 +123,29 @@ def _put_batch(conn: Connection, batch: Sequence[Footprint]) -> int:
     for table, rows in ((footprint_cells, cells), (footprint_subjects, subjects)):
         if rows:
             conn.execute(table.insert(), rows)
-    return len(fps)
+    return fps
 
 
 def remove(conn: Connection, kind: FootprintKind, ref: str, origin: str = "") -> None:
     """Take a footprint out of the registry (nothing happens if it is not there)."""
-    _delete_ids(conn, _ids_of(conn, [(origin, kind, ref)]))
+    ids = _ids_of(conn, [(origin, kind, ref)])
+    _delete_ids(conn, ids)
+    if ids and not origin:
+        _tell_peers(conn, [(kind, ref, None)])
+
+
+def _tell_peers(
+    conn: Connection, changed: Sequence[tuple[FootprintKind, str, dict[str, Any] | None]]
+) -> None:
+    """This node's footprints go to every peer node's registry, in the same transaction
+    (tansiq.sharing.coordination); peers' own footprints are theirs to send."""
+    outbox.append(
+        conn,
+        [
+            outbox.Change(feed.FOOTPRINT, feed.footprint_key(kind, ref), body, outbox.EVERY_PEER)
+            for kind, ref, body in changed
+        ],
+    )
 
 
 def _ids_of(conn: Connection, keys: Sequence[tuple[str, FootprintKind, str]]) -> list[int]:
@@ -294,11 +324,13 @@ def register_position(conn: Connection, position_id: int, values: Mapping[str, A
 
 
 def register_stored_positions(conn: Connection) -> int:
-    """Register every stored position (the migration that adds the registry runs this)."""
+    """Register every stored position (the migration that adds the registry runs this, so it
+    writes the registry's own tables only: later migrations' tables do not exist yet)."""
     p = positions.c
     query = sa.select(p.id, p.partner_code, p.latitude, p.longitude, p.active_from, p.active_to)
     fps = (position_footprint(*row) for row in conn.execute(query).all())
-    return put_many(conn, (fp for fp in fps if fp is not None))
+    batches = _batches(fp for fp in fps if fp is not None)
+    return sum(len(_write_batch(conn, batch)) for batch in batches)
 
 
 # --- cells, days and boxes -------------------------------------------------------------------

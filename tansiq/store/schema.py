@@ -380,6 +380,7 @@ INCIDENT_WRITE_COLUMNS: tuple[str, ...] = tuple(
 from tansiq.store import (  # noqa: E402, F401
     schema_border,
     schema_checkpoints,
+    schema_coordination,
     schema_footprints,
     schema_operations,
     schema_tasks,

@@ -190,6 +190,7 @@ PROTECTED: dict[tuple[str, str], dict[str, Any]] = {
         "json": {"name": "x", "unit": "x", "lat": 35.37, "lon": 44.3, "valid_from": "2026-11-01"}
     },
     ("POST", "/api/checkpoints/{checkpoint_id}/close"): {},
+    ("GET", "/api/coordination/feed"): {},  # peer nodes' accounts only; 404 for people
     ("GET", "/api/checkpoints/verify"): {"params": {"lat": 35.37, "lon": 44.3}},
     **{
         (method, path + end): {}
@@ -327,7 +328,7 @@ def test_an_object_not_released_to_a_partner_is_not_found_for_its_people(
 NO_SUCH_ID = "report--00000000-0000-4000-8000-000000000000"
 
 
-LISTS = [
+LISTS: list[tuple[str, dict[str, Any]]] = [
     ("/api/reports", {}),
     ("/api/reports.geojson", {}),
     ("/api/stix/bundle", {}),
