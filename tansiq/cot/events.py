@@ -15,6 +15,8 @@ rebuilt on every push, and this is the gateway's hot path (bench/cot_bench.py).
 
 from __future__ import annotations
 
+import functools
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from xml.sax.saxutils import escape, quoteattr
@@ -25,6 +27,9 @@ UNKNOWN = 9999999.0
 XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
 DELETE_TYPE = "t-x-d-d"
 DELETE_STALE = timedelta(minutes=1)
+_ATTR_SPECIAL = re.compile('[&<>"\n\r\t\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]')
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+"""Characters XML 1.0 cannot carry at all, even escaped: dropped from names and remarks."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +67,10 @@ class CotEvent:
     """Further detail elements, already XML."""
 
 
+@functools.lru_cache(maxsize=64)
 def cot_time(moment: datetime) -> str:
-    """An instant as CoT writes it: UTC, milliseconds, a Z (W3C XML dateTime)."""
+    """An instant as CoT writes it: UTC, milliseconds, a Z (W3C XML dateTime). Cached: every
+    event of a push shares the same few instants, and strftime is most of an event's cost."""
     utc = moment.astimezone(UTC)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
@@ -86,8 +93,8 @@ def delete_event(uid: str, cot_type: str, now: datetime) -> CotEvent:
 def to_xml(event: CotEvent) -> bytes:
     """One event as a standalone XML document (declaration included, as pytak and ATAK send)."""
     head = (
-        f'<event version="2.0" uid={quoteattr(event.uid)} type={quoteattr(event.cot_type)}'
-        f' how={quoteattr(event.how)} time="{cot_time(event.time)}"'
+        f'<event version="2.0" uid={_attr(event.uid)} type={_attr(event.cot_type)}'
+        f' how={_attr(event.how)} time="{cot_time(event.time)}"'
         f' start="{cot_time(event.start)}" stale="{cot_time(event.stale)}">'
     )
     point = (
@@ -98,18 +105,26 @@ def to_xml(event: CotEvent) -> bytes:
     return XML_DECLARATION + text.encode()
 
 
+def _attr(text: str) -> str:
+    """`text` as a quoted XML attribute value; most values need no escaping, so check first."""
+    if _ATTR_SPECIAL.search(text) is None:
+        return f'"{text}"'
+    clean = _NOT_XML.sub("", text)
+    return quoteattr(clean, {'"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"})
+
+
 def _detail(event: CotEvent) -> str:
     parts: list[str] = []
     if event.deletes is not None:
         uid, cot_type = event.deletes
-        parts.append(f'<link uid={quoteattr(uid)} relation="none" type={quoteattr(cot_type)}/>')
+        parts.append(f'<link uid={_attr(uid)} relation="none" type={_attr(cot_type)}/>')
         parts.append("<__forcedelete/>")
     if event.drawing is not None:
         parts.append(_shape(event.drawing))
     if event.callsign:
-        parts.append(f"<contact callsign={quoteattr(event.callsign)}/>")
+        parts.append(f"<contact callsign={_attr(event.callsign)}/>")
     if event.remarks:
-        parts.append(f"<remarks>{escape(event.remarks)}</remarks>")
+        parts.append(f"<remarks>{escape(_NOT_XML.sub('', event.remarks))}</remarks>")
     parts.extend(event.extra)
     return "".join(parts)
 

@@ -4,7 +4,10 @@ back by takproto; later pushes delete (t-x-d-d) what left the picture."""
 from __future__ import annotations
 
 import re
+import signal
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import UTC, date, datetime, timedelta
@@ -30,6 +33,7 @@ from tansiq.store.database import reading, writing
 from tansiq.store.incidents import upsert_incidents
 from tansiq.store.schema import positions as positions_table
 from tests.cli.runner import tansiq
+from tests.conftest import REPO
 from tests.cot.sinks import Arrived, TcpSink, UdpSink, check_event, documents
 from tests.factories import make_position, make_row
 from tests.nodes import Account, setup_node
@@ -391,3 +395,50 @@ def test_decided_operations_are_drawn_and_a_closed_one_is_deleted(
     deletes = [e for e in later.values() if e.cot_type == "t-x-d-d"]
     assert [d.link_uids for d in deletes] == [("tansiq-operation-op-square",)]
     assert "tansiq-operation-op-circle" in later
+
+
+@pytest.mark.slow
+def test_a_running_push_repeats_deletes_between_turns_and_stops_on_sigterm(
+    engine: Engine, db_url: str, locator: AreaLocator, node: dict[str, Account]
+) -> None:
+    ids = _positions(engine, locator)
+    released = f"tansiq-position-{ids['Released CP']}"
+    with TcpSink() as sink:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tansiq",
+                "cot",
+                "push",
+                "--to",
+                sink.url,
+                "--interval",
+                "1",
+                "--as",
+                "krg-analyst",
+                "--db",
+                db_url,
+            ],
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+        )
+        try:
+            first = documents(sink.connections(1)[0])
+            assert released in b"".join(first).decode()
+            with writing(engine) as conn:  # joc narrows it while the push runs
+                narrowed = make_position(name="Released CP", releasable_to=frozenset())
+                positions.save(conn, locator, [narrowed], "test", NOW)
+            # The turn in flight may have read the picture before the change: look at two.
+            turns = len(sink.received)
+            after = sink.connections(turns + 2)[turns:]
+        finally:
+            process.send_signal(signal.SIGTERM)
+            _, log = process.communicate(timeout=30)
+    assert process.returncode == 0
+    arrived = [[check_event(d) for d in documents(stream)] for stream in after]
+    deleted = [e for turn in arrived for e in turn if e.cot_type == "t-x-d-d"]
+    assert [e.link_uids for e in deleted] == [(released,)]  # deleted once
+    assert released not in {e.uid for e in arrived[-1]}
+    assert log.count("cot push: sent ") >= 2
