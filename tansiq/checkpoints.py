@@ -61,14 +61,20 @@ def register(
     return ids
 
 
-def batch_problems(conn: Connection, rows: Sequence[tuple[int, CheckpointDraft]]) -> list[RowError]:
-    """What only the database knows is wrong with an import's rows, by line: a checkpoint
-    already registered, a partner this node does not know among those it is released to."""
+def batch_problems(
+    conn: Connection,
+    rows: Sequence[tuple[int, CheckpointDraft]],
+    releases: Sequence[tuple[int, frozenset[str]]],
+) -> list[RowError]:
+    """What only the database knows is wrong with an import, by line: a checkpoint already
+    registered, a partner this node does not know among those a row is released to."""
     known = {p.code for p in list_partners(conn)}
-    problems = []
+    problems = [
+        RowError(line, "releasable_to", f"unknown partner {code!r}")
+        for line, codes in releases
+        for code in sorted(codes - known)
+    ]
     for line, draft in rows:
-        for code in sorted(draft.releasable_to - known):
-            problems.append(RowError(line, "releasable_to", f"unknown partner {code!r}"))
         found = store.registered(conn, draft.partner, draft.name.strip(), draft.valid_from)
         if found is not None:
             problems.append(RowError(line, "name", f"already registered (id {found})"))

@@ -133,7 +133,7 @@ def checkpoints_import(
         defaults = importer.Defaults(who.partner, parse_tlp(tlp), codes(releasable_to))
         checked = importer.read_checkpoints(path, defaults)
         pairs = [(row.line, row.draft) for row in checked.rows]
-        problems = [*checked.errors, *checkpoints.batch_problems(conn, pairs)]
+        problems = [*checked.errors, *checkpoints.batch_problems(conn, pairs, checked.releases)]
         if problems:
             raise importer.rejected(str(path), problems, shown)
         ids = checkpoints.register(conn, who, [d for _, d in pairs], now()) if pairs else []
@@ -167,21 +167,19 @@ def checkpoints_list(
     if json:
         print_json(found)
         return
-    table = Table(
-        "id", "name", "unit", "owner", "lat", "lon", "from", "to", "hours", "closed", "tlp"
-    )
+    table = Table()
+    for column in ("id", "name", "unit", "owner", "lat, lon", "in force", "hours", "tlp"):
+        table.add_column(column, overflow="fold")
     for r in found:
+        closed = f" (closed {r['closed_at']})" if r["closed_at"] else ""
         table.add_row(
             str(r["id"]),
             r["name"],
             r["unit"],
             r["partner"],
-            f"{r['lat']:.5f}",
-            f"{r['lon']:.5f}",
-            r["valid_from"] or "open",
-            r["valid_to"] or "open",
+            f"{r['lat']:.5f}, {r['lon']:.5f}",
+            f"{r['valid_from'] or 'open'} to {r['valid_to'] or 'open'}{closed}",
             r["hours"] or "24 h",
-            r["closed_at"] or "",
             r["tlp"],
         )
     Console().print(table)

@@ -68,6 +68,9 @@ class Checked:
 
     rows: list[Row] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    releases: list[tuple[int, frozenset[str]]] = field(default_factory=list)
+    """The partners each row is released to, good row or bad, by line: an unknown one is
+    reported for a bad row too."""
 
 
 def read_checkpoints(path: Path, defaults: Defaults) -> Checked:
@@ -78,7 +81,7 @@ def read_checkpoints(path: Path, defaults: Defaults) -> Checked:
         header = list(reader.header)
         columns = _columns(str(path), [name.strip().lower() for name in header])
         for line, cells in reader:
-            found = _row(line, cells, columns, defaults, header)
+            found = _row(line, cells, columns, defaults, header, checked.releases)
             if isinstance(found, Row):
                 checked.rows.append(found)
             else:
@@ -111,6 +114,7 @@ def _row(
     columns: Mapping[str, int],
     defaults: Defaults,
     header: Sequence[str],
+    releases: list[tuple[int, frozenset[str]]],
 ) -> Row | list[RowError]:
     """One row as a draft, or every reason it is bad, each named by the file's column."""
     if all(not cell.strip() for cell in cells):
@@ -128,6 +132,8 @@ def _row(
             values[name] = check(cells[columns[name]] if name in columns else "")
         except (ValueError, InvalidInput) as error:
             errors.append(RowError(line, column(name), _reason(error)))
+    if "releasable_to" in values:
+        releases.append((line, values["releasable_to"]))
     if errors:
         return errors
     try:
