@@ -19,7 +19,7 @@ from tests.nodes import Account, setup_node
 PROBLEM = "application/problem+json"
 NOON = "2026-11-25T12:00:00+03:00"
 NIGHT = "2026-11-25T02:00:00+03:00"
-ROAD = {
+ROAD: dict[str, Any] = {
     "name": "Kirkuk-Tikrit road km 12 (synthetic)",
     "unit": "Synthetic 8th Bde, 2nd Bn",
     "lat": 35.37,
@@ -27,7 +27,7 @@ ROAD = {
     "valid_from": "2026-11-01",
     "releasable_to": ["krg"],
 }
-HIDDEN = {
+HIDDEN: dict[str, Any] = {
     "name": "Kirkuk-Tikrit road km 13.5 (synthetic)",
     "unit": "Synthetic 8th Bde, HQ",
     "lat": 35.3565,
