@@ -172,6 +172,18 @@ PROTECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/objects/{stix_id}/marking"): {"json": {"tlp": "amber"}},
     ("POST", "/api/objects/{stix_id}/withdraw"): {},
     ("GET", "/api/stix/bundle"): {},
+    ("GET", "/api/border/sectors"): {},
+    ("GET", "/api/border/sectors.geojson"): {},
+    ("POST", "/api/border/observations"): {
+        "json": {
+            "kind": "crossing-attempt",
+            "lat": 34.4,
+            "lon": 41.0,
+            "observed_at": "2026-11-25T02:00:00Z",
+        }
+    },
+    ("GET", "/api/border/observations"): {},
+    ("GET", "/api/border/alerts"): {},
     ("GET", "/api/tasks"): {},
     ("POST", "/api/tasks"): {
         "json": {
