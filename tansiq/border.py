@@ -260,6 +260,7 @@ def _run_rules(
     ]
     if not applying:
         return []
+    store.lock_sector(conn, sector_id)
     recipient = _recipient(conn, obs, sector_id)
     raised = []
     for rule_id, rule in applying:

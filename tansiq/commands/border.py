@@ -23,6 +23,7 @@ from tansiq.commands.common import (
 from tansiq.domain.border import AlertRule, parse_kind
 from tansiq.errors import InvalidInput
 from tansiq.importers.border import read_observations, rejected
+from tansiq.sharing.reads import record_read
 from tansiq.store import border as store
 from tansiq.store.database import reading, require_schema, writing
 from tansiq.store.partners import list_partners
@@ -135,6 +136,40 @@ def border_import(
         print_json(summary)
     else:
         err.print(f"{path.name}: read {len(good)}, stored {stored}, alerts raised {len(alerts)}")
+
+
+@border_app.command("observations")
+def border_observations(
+    sector: Annotated[str | None, typer.Option(help="Only this sector.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=100_000, help="At most this many.")] = 100,
+    as_user: AsOption = None,
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """The observations you may see, newest first (the read is audited)."""
+    with engine_for(db) as engine:
+        with reading(engine) as conn:
+            require_schema(conn)
+            who = acting(conn, as_user)
+            _, rows = store.find_observations(conn, who.viewer, sector=sector, limit=limit)
+        found = [border.observation_record(row) for row in rows]
+        record_read(engine, who, [f"border-observation:{o['id']}" for o in found], "cli")
+    if json:
+        print_json(found)
+        return
+    table = Table("id", "observed", "sector", "kind", "km", "partner", "tlp", "text")
+    for o in found:
+        table.add_row(
+            str(o["id"]),
+            o["observed_at"],
+            o["sector"],
+            o["kind"],
+            f"{o['distance_m'] / 1000:.1f}",
+            o["partner"],
+            o["tlp"],
+            o["text"],
+        )
+    Console().print(table)
 
 
 @border_app.command("alerts")

@@ -58,6 +58,13 @@ def insert_sectors(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     conn.execute(border_sectors.insert(), list(rows))
 
 
+def lock_sector(conn: Connection, sector_id: str) -> None:
+    """Hold a sector's row until commit (PostgreSQL), so that two observations completing the
+    same burst at once are checked one after the other (SQLite has one writer anyway)."""
+    query = sa.select(border_sectors.c.id).where(border_sectors.c.id == sector_id)
+    conn.execute(query.with_for_update())
+
+
 def update_sector(conn: Connection, sector_id: str, values: dict[str, Any]) -> None:
     conn.execute(border_sectors.update().where(border_sectors.c.id == sector_id).values(**values))
 

@@ -140,6 +140,8 @@ def test_import_raises_an_alert_once_and_alerts_show_to_the_partner(
     (alert,) = _json("border", "alerts", "--as", "rebin", db=node)
     assert (alert["sector"], alert["observations"], alert["partner"]) == ("IQG15Q07-01", 4, "krg")
     assert _json("border", "alerts", "--as", "ali", db=node) == []
+    assert len(_json("border", "observations", "--as", "rebin", db=node)) == 4  # released to krg
+    assert _json("border", "observations", "--sector", "IQG15Q07-02", "--as", "ali", db=node) == []
     (task,) = _json("tasks", "list", "--as", "rebin", db=node)
     assert task["source_kind"] == "border-alert"
     assert _json("border", "rules", "list", db=node) == [
