@@ -490,3 +490,48 @@ def alert_record(row: Mapping[str, Any]) -> dict[str, Any]:
         "raised_at": _iso(row["raised_at"]),
         "task": row["task_id"],
     }
+
+
+# --- the demo ----------------------------------------------------------------------------------
+
+_DEMO_UNITS = {
+    "IQG01Q04": ("joc", "Border Guard, 1st Region (synthetic)"),
+    "IQG01Q02": ("joc", "Border Guard, 2nd Region (synthetic)"),
+    "IQG15Q02": ("joc", "Border Guard, 3rd Region (synthetic)"),
+    "IQG15Q07": ("krg", "Border unit, Sinjar (synthetic)"),
+    "IQG15Q08": ("krg", "Border unit, Rabia (synthetic)"),
+}
+"""Made-up holders of the demo's sectors, by district; no real deployment is described."""
+
+
+def load_demo_border(conn: Connection, now: datetime) -> dict[str, int]:
+    """The demo's border: sectors stored, each assigned to a SYNTHETIC unit of joc or krg (those
+    not assigned yet), and one rule (3 crossing attempts within 6 hours) if there is none. The
+    partners must exist. Running it again changes nothing."""
+    created = init_sectors(conn, "console", now)
+    assigned = 0
+    for sector in store.stored_sectors(conn):
+        holder = _DEMO_UNITS.get(sector["district_pcode"])
+        if holder is None or sector["partner_code"] is not None:
+            continue
+        partner, unit = holder
+        values = {"unit": unit, "partner_code": partner, "assigned_at": utc(now)}
+        store.update_sector(conn, sector["id"], {**values, "assigned_by": "console"})
+        assigned += 1
+    rules_added = 0
+    if not store.active_rules(conn):
+        store.insert_rule(
+            conn, AlertRule(3, 6, rules.ObservationKind.CROSSING_ATTEMPT), "console", now
+        )
+        rules_added = 1
+    summary = {"sectors": created, "assigned": assigned, "rules": rules_added}
+    if assigned or rules_added:
+        audit.append(
+            conn,
+            at=now,
+            actor="console",
+            action="border-demo",
+            subject="border-sectors",
+            detail=summary,
+        )
+    return summary

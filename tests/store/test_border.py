@@ -232,3 +232,14 @@ def test_who_may_assign_and_change_rules(engine: Engine, people: dict[str, Accou
         border.remove_rule(conn, people["admin"].principal, rule_id, FROZEN_NOW)
         assert store.active_rules(conn) == []
     assert _record(engine, _obs(), _obs()) == []
+
+
+def test_the_demo_border_loads_once(engine: Engine, people: dict[str, Account]) -> None:
+    with writing(engine) as conn:
+        first = border.load_demo_border(conn, FROZEN_NOW)
+        again = border.load_demo_border(conn, FROZEN_NOW)
+        sectors = store.stored_sectors(conn)
+    assert first == {"sectors": 0, "assigned": 32, "rules": 1}  # the fixture stored the sectors
+    assert again == {"sectors": 0, "assigned": 0, "rules": 0}
+    assert {s["partner_code"] for s in sectors} == {"joc", "krg"}
+    assert all("(synthetic)" in s["unit"] for s in sectors)
