@@ -23,6 +23,7 @@ from typing import Any
 
 from tansiq.cot import intake
 from tansiq.cot.parse import MAX_EVENT_BYTES
+from tansiq.errors import InvalidInput
 
 END = b"</event>"
 READ_SIZE = 65_536
@@ -50,7 +51,15 @@ class Listener:
     _connections: int = 0
 
     async def start(self) -> dict[str, tuple[str, int]]:
-        """Open the sockets; the addresses bound (a port 0 gets a free one)."""
+        """Open the sockets; the addresses bound (a port 0 gets a free one). InvalidInput when
+        an address cannot be listened on (in use, not this host's)."""
+        try:
+            return await self._open()
+        except OSError as exc:
+            await self.close()
+            raise InvalidInput(f"cannot listen: {exc.strerror or exc}") from None
+
+    async def _open(self) -> dict[str, tuple[str, int]]:
         loop = asyncio.get_running_loop()
         if self.tcp is not None:
             server = await asyncio.start_server(self._connection, *self.tcp, limit=READ_SIZE)
@@ -125,7 +134,10 @@ class Listener:
     async def _drain(self, queue: asyncio.Queue[tuple[bytes, str]]) -> None:
         while True:
             data, peer = await queue.get()
-            await self._take(data.strip(), peer)
+            try:
+                await self._take(data.strip(), peer)
+            except Exception as exc:  # one bad datagram must not end UDP intake
+                self.intake.log(f"not taken {peer}: {type(exc).__name__}: {exc}")
 
     async def _sweeping(self) -> None:
         loop = asyncio.get_running_loop()

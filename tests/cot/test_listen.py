@@ -230,6 +230,26 @@ def test_the_command_needs_a_known_partner_and_an_address(db_url: str, node: Eng
     assert "--tcp 'localhost': give HOST:PORT" in done.stderr
 
 
+def test_an_address_in_use_is_an_error(db_url: str, node: Engine) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        done = tansiq(
+            "cot",
+            "listen",
+            "--tcp",
+            f"127.0.0.1:{port}",
+            "--partner",
+            "krg",
+            db=db_url,
+            check=False,
+        )
+    assert done.returncode == 1
+    assert done.stderr.startswith("error: cannot listen: ")
+    assert "address already in use" in done.stderr.lower()
+
+
 @pytest.fixture
 def listening(db_url: str, node: Engine) -> Iterator[tuple[subprocess.Popen[str], dict[str, int]]]:
     """A real `tansiq cot listen` process on free loopback ports; its ports by scheme."""
