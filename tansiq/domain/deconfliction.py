@@ -25,7 +25,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Final
+from typing import Any, Final
 
 import shapely
 from shapely.geometry.base import BaseGeometry
@@ -97,6 +97,18 @@ class Footprint:
         object.__setattr__(self, "end", _utc(self.end, "end"))
         _check_window(self.start, self.end, self.margin)
         _check_subjects(self.subjects)
+
+    @classmethod
+    def checked_before(cls, metric_area: BaseGeometry, **values: Any) -> Footprint:
+        """A footprint rebuilt from what the registry stored: it was checked when it was put,
+        and its metric area projected then, so neither is done again (a search rebuilds every
+        candidate, and checking and projecting would cost it more than the rule)."""
+        fp = object.__new__(cls)
+        for name in cls.__dataclass_fields__:
+            if name != "_metric":
+                object.__setattr__(fp, name, values[name])
+        object.__setattr__(fp, "_metric", metric_area)
+        return fp
 
     @property
     def key(self) -> tuple[str, FootprintKind, str]:
@@ -214,5 +226,7 @@ def _check_subjects(subjects: frozenset[str]) -> None:
     if not isinstance(subjects, frozenset):
         raise InvalidInput("footprint subjects must be a frozenset of STIX ids")
     for subject in subjects:
-        if not isinstance(subject, str) or not subject.strip() or len(subject) > _MAX_TEXT:
+        if not isinstance(subject, str) or not 0 < len(subject) <= _MAX_TEXT:
             raise InvalidInput(f"footprint subject {subject!r} must be 1-{_MAX_TEXT} characters")
+        if len(subject.split()) != 1 or subject.strip() != subject:  # STIX ids have no spaces
+            raise InvalidInput(f"footprint subject {subject!r} must not contain spaces")

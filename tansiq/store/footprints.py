@@ -174,10 +174,12 @@ def _row(fp: Footprint) -> dict[str, Any]:
         "owner": fp.owner,
         "contact": fp.contact,
         "area_wkb": shapely.to_wkb(fp.area),
+        "metric_wkb": shapely.to_wkb(fp.metric_area),
         "buffer_m": fp.buffer_m,
         "start_at": fp.start,
         "end_at": fp.end,
         "margin_us": _us(fp.margin),
+        "subjects": " ".join(sorted(fp.subjects)),
         "window_low": low,
         "window_high": high,
         "min_x": min_x,
@@ -192,9 +194,10 @@ def _row(fp: Footprint) -> dict[str, Any]:
 
 def get(conn: Connection, kind: FootprintKind, ref: str, origin: str = "") -> Footprint | None:
     """The footprint registered under (origin, kind, ref), or None."""
-    ids = _ids_of(conn, [(origin, kind, ref)])
-    loaded = _load(conn, ids)
-    return loaded[0] if loaded else None
+    t = footprints.c
+    query = sa.select(footprints).where(t.origin == origin, t.kind == kind.value, t.ref == ref)
+    row = conn.execute(query).mappings().first()
+    return _footprint(row) if row is not None else None
 
 
 def find_conflicts(conn: Connection, fp: Footprint) -> list[Found]:
@@ -203,69 +206,73 @@ def find_conflicts(conn: Connection, fp: Footprint) -> list[Found]:
     `fp` itself need not be registered: a plan is checked before it is put.
     """
     found = []
-    for other in _load(conn, sorted(_candidate_ids(conn, fp))):
+    for row in conn.execute(_SEARCH, _search_values(fp)).mappings():
+        other = _footprint(row)
         if other.key != fp.key and (reasons := conflict(fp, other)):
             found.append(Found(other, reasons))
     return sorted(found, key=lambda f: f.footprint.key)
 
 
-def _candidate_ids(conn: Connection, fp: Footprint) -> set[int]:
-    """Ids sharing a cell and day (and, in SQL, the window and box) or a subject with fp."""
-    t, c = footprints.c, footprint_cells.c
+def _search() -> sa.Select[Any]:
+    """The search, built once: the rows of the footprints that share a cell and day (and the
+    window and box, checked in SQL) or a subject with the one searched from."""
+    t, c, s = footprints.c, footprint_cells.c, footprint_subjects.c
+    near = (
+        t.window_low <= sa.bindparam("high"),
+        t.window_high >= sa.bindparam("low"),
+        t.min_x <= sa.bindparam("max_x"),
+        t.max_x >= sa.bindparam("min_x"),
+        t.min_y <= sa.bindparam("max_y"),
+        t.max_y >= sa.bindparam("min_y"),
+    )
+    by_cell = sa.select(c.footprint_id).join(footprints, t.id == c.footprint_id)
+    short_days = c.day.between(sa.bindparam("first"), sa.bindparam("last"))
+    ids = sa.union(
+        by_cell.where(c.cell.in_(sa.bindparam("short", expanding=True)), short_days, *near),
+        by_cell.where(c.cell.in_(sa.bindparam("long", expanding=True)), *near),
+        sa.select(s.footprint_id).where(s.subject.in_(sa.bindparam("subjects", expanding=True))),
+    )
+    return sa.select(footprints).where(t.id.in_(ids))
+
+
+_SEARCH: Final = _search()
+
+
+def _search_values(fp: Footprint) -> dict[str, Any]:
     low, high = _window_us(fp)
     min_x, min_y, max_x, max_y = _box(fp)
-    near = [
-        t.window_low <= high,
-        t.window_high >= low,
-        t.min_x <= max_x,
-        t.max_x >= min_x,
-        t.min_y <= max_y,
-        t.max_y >= min_y,
-    ]
     short, long = _search_keys(fp)
-    first, last = _day(low), _day(high)
-    by_cell = sa.select(c.footprint_id).join(footprints, t.id == c.footprint_id)
-    queries = [
-        by_cell.where(c.cell.in_(short), c.day.between(first, last), *near),
-        by_cell.where(c.cell.in_(long), *near),
-    ]
-    if fp.subjects:
-        s = footprint_subjects.c
-        queries.append(sa.select(s.footprint_id).where(s.subject.in_(sorted(fp.subjects))))
-    return {int(i) for i in conn.execute(sa.union(*queries)).scalars()}
+    return {
+        "low": low,
+        "high": high,
+        "min_x": min_x,
+        "min_y": min_y,
+        "max_x": max_x,
+        "max_y": max_y,
+        "first": _day(low),
+        "last": _day(high),
+        "short": short,
+        "long": long,
+        "subjects": sorted(fp.subjects),
+    }
 
 
-def _load(conn: Connection, ids: Sequence[int]) -> list[Footprint]:
-    loaded: list[Footprint] = []
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
-        rows = conn.execute(sa.select(footprints).where(footprints.c.id.in_(chunk))).mappings()
-        by_id = {int(row["id"]): row for row in rows}
-        subjects = _subjects_of(conn, chunk)
-        loaded += [_footprint(by_id[i], subjects.get(i, frozenset())) for i in chunk]
-    return loaded
-
-
-def _subjects_of(conn: Connection, ids: Sequence[int]) -> dict[int, frozenset[str]]:
-    s = footprint_subjects.c
-    found: dict[int, set[str]] = {}
-    query = sa.select(s.footprint_id, s.subject).where(s.footprint_id.in_(ids))
-    for fid, subject in conn.execute(query):
-        found.setdefault(int(fid), set()).add(str(subject))
-    return {fid: frozenset(subjects) for fid, subjects in found.items()}
-
-
-def _footprint(row: Mapping[Any, Any], subjects: frozenset[str]) -> Footprint:
-    return Footprint(
+def _footprint(row: Mapping[Any, Any]) -> Footprint:
+    """A stored footprint: its times from the window's microseconds (exact, and cheaper than
+    parsing SQLite's text), its metric area as projected when it was put."""
+    margin_us = int(row["margin_us"])
+    low, high = int(row["window_low"]), int(row["window_high"])
+    return Footprint.checked_before(
+        shapely.from_wkb(row["metric_wkb"]),
         kind=FootprintKind(row["kind"]),
         ref=row["ref"],
         owner=row["owner"],
         area=shapely.from_wkb(row["area_wkb"]),
         buffer_m=float(row["buffer_m"]),
-        start=_aware(row["start_at"]),
-        end=_aware(row["end_at"]),
-        margin=timedelta(microseconds=int(row["margin_us"])),
-        subjects=subjects,
+        start=_EPOCH + timedelta(microseconds=low + margin_us) if low != -_OPEN_US else None,
+        end=_EPOCH + timedelta(microseconds=high - margin_us) if high != _OPEN_US else None,
+        margin=timedelta(microseconds=margin_us),
+        subjects=frozenset(row["subjects"].split()),
         contact=row["contact"],
         origin=row["origin"],
     )

@@ -20,10 +20,12 @@ footprints = sa.Table(
     sa.Column("owner", sa.String(200), nullable=False),
     sa.Column("contact", sa.String(200), nullable=False),
     sa.Column("area_wkb", sa.LargeBinary, nullable=False),
+    sa.Column("metric_wkb", sa.LargeBinary, nullable=False),
     sa.Column("buffer_m", sa.Float, nullable=False),
     sa.Column("start_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("end_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("margin_us", sa.BigInteger, nullable=False),
+    sa.Column("subjects", sa.Text, nullable=False),
     sa.Column("window_low", sa.BigInteger, nullable=False),
     sa.Column("window_high", sa.BigInteger, nullable=False),
     sa.Column("min_x", sa.Float, nullable=False),
@@ -34,7 +36,10 @@ footprints = sa.Table(
 )
 """One row a footprint, keyed by (origin, kind, ref). window_low/high: the margined window in
 microseconds since 1970 UTC (open ends far out); min/max_x/y: the buffered area's box in the
-metric plane (tansiq.geo.metric), metres. Both only narrow the search; the rule decides."""
+metric plane (tansiq.geo.metric), metres. Both only narrow the search; the rule decides.
+metric_wkb: the area as projected when put (a search does not project again).
+`subjects`: its subjects separated by spaces, so that a search reads each candidate in one
+row (footprint_subjects is what finds them by subject)."""
 
 footprint_cells = sa.Table(
     "footprint_cells",
