@@ -15,7 +15,7 @@ acknowledge. Findings, disclosures, acknowledgements and resolutions are audited
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -55,19 +55,26 @@ def footprint(record: OperationRecord, contact: str) -> Footprint:
     )
 
 
-def _side_of_footprint(fp: Footprint) -> store.Side:
-    return store.Side(fp.kind.value, fp.ref, fp.origin, fp.owner, fp.contact)
+def _side_of_footprint(fp: Footprint, contact_of: Callable[[str], str]) -> store.Side:
+    """A conflict's end; a footprint that names nobody to call (a position) gets its owner's
+    duty contact from the node's policy."""
+    contact = fp.contact or contact_of(fp.owner)
+    return store.Side(fp.kind.value, fp.ref, fp.origin, fp.owner, contact)
 
 
 def deconflict(
-    conn: Connection, record: OperationRecord, contact: str, now: datetime, actor: str
+    conn: Connection,
+    record: OperationRecord,
+    contact_of: Callable[[str], str],
+    now: datetime,
+    actor: str,
 ) -> list[int]:
     """Register the operation's footprint and record its conflicts: new ones added, changed
     reasons reopened, those no longer found resolved. The ids of its open conflicts."""
-    fp = footprint(record, contact)
+    fp = footprint(record, contact_of(record.owner))
     footprints.put(conn, fp)
     found = {f.footprint.key: f for f in footprints.find_conflicts(conn, fp)}
-    mine = _side_of_footprint(fp)
+    mine = _side_of_footprint(fp, contact_of)
     open_ids = []
     for known in store.open_conflicts_of(conn, fp.kind.value, fp.ref, fp.origin):
         other = known.b if known.a.key == mine.key else known.a
@@ -91,7 +98,7 @@ def deconflict(
         open_ids.append(known.id)
     for hit in found.values():
         open_ids.append(
-            _add(conn, mine, _side_of_footprint(hit.footprint), hit.reasons, actor, now)
+            _add(conn, mine, _side_of_footprint(hit.footprint, contact_of), hit.reasons, actor, now)
         )
     return sorted(open_ids)
 

@@ -19,7 +19,7 @@ content, so a changed row stops verifying and no longer counts.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -71,6 +71,12 @@ def _side(conn: Connection, partner: str, policy: Policy) -> str | None:
 
 def _contact(conn: Connection, owner: str, policy: Policy) -> str:
     return policy.contact(owner, _side(conn, owner, policy))
+
+
+def _contacts(conn: Connection, policy: Policy) -> Callable[[str], str]:
+    """Whom to call about a partner's footprint: the policy's contact for it or its side."""
+    parents = partner_parents(conn)
+    return lambda owner: policy.contact(owner, ops.side_of(owner, parents, policy.sides))
 
 
 def policy_from(settings: Settings) -> Policy:
@@ -229,7 +235,7 @@ def edit(
     fresh = store.stored(conn, operation_id)
     assert fresh is not None
     if State(record.state) in ops.LIVE_STATES:
-        conflicts.deconflict(conn, fresh, _contact(conn, fresh.owner, policy), now, actor.name)
+        conflicts.deconflict(conn, fresh, _contacts(conn, policy), now, actor.name)
     if state is State.ACTIVE:
         _tell_other_sides(conn, fresh, policy, "edited-in-flight", actor.name, now, review=True)
     return Edited(version, True, state, len(voided))
@@ -265,7 +271,7 @@ def submit(
     )
     fresh = store.stored(conn, operation_id)
     assert fresh is not None
-    found = conflicts.deconflict(conn, fresh, _contact(conn, fresh.owner, policy), now, actor.name)
+    found = conflicts.deconflict(conn, fresh, _contacts(conn, policy), now, actor.name)
     state = ops.next_state(State.SUBMITTED, Event.DECONFLICTED)
     store.set_state(conn, operation_id, state, now)
     _audit(
@@ -447,23 +453,37 @@ def decide(
         key=key.public(),
         reason=text,
     )
+    return _settle(conn, record, decision, actor.name, now)
+
+
+def _settle(
+    conn: Connection, record: OperationRecord, decision: Decision, actor: str, now: datetime
+) -> State:
+    """A pending operation after a decision on its current version: vetoed by a valid veto,
+    approved once every side needed has a valid approval, else still pending."""
     if decision is Decision.VETO:
-        store.set_state(conn, operation_id, State.VETOED, now, deadline_at=None)
-        conflicts.unregister(conn, operation_id, "operation vetoed", actor.name, now)
+        store.set_state(conn, record.id, State.VETOED, now, deadline_at=None)
+        conflicts.unregister(conn, record.id, "operation vetoed", actor, now)
         return State.VETOED
-    if ops.approved_by_all(record.sides_needed, _valid_sides(conn, record)):
-        store.set_state(conn, operation_id, State.APPROVED, now, deadline_at=None)
-        _audit(
-            conn,
-            "system",
-            "operation-approved",
-            operation_id,
-            now,
-            version=record.version,
-            hash=digest,
-        )
-        return State.APPROVED
-    return State.PENDING
+    if not ops.approved_by_all(record.sides_needed, _valid_sides(conn, record)):
+        return State.PENDING
+    store.set_state(conn, record.id, State.APPROVED, now, deadline_at=None)
+    detail = {"version": record.version, "hash": record.content_hash}
+    _audit(conn, "system", "operation-approved", record.id, now, **detail)
+    return State.APPROVED
+
+
+def decision_received(
+    conn: Connection, record: OperationRecord, decision: StoredDecision, now: datetime
+) -> State:
+    """A decision signed on a partner's node (already checked and stored by tansiq.sharing.
+    operation_feed) for an operation this node owns: it moves the operation as a decision
+    made here would, if it is valid and for the current version of a pending operation."""
+    if State(record.state) is not State.PENDING or decision.version != record.version:
+        return State(record.state)
+    if decision.side not in _valid_sides(conn, record, decision.decision):
+        return State(record.state)
+    return _settle(conn, record, decision.decision, "sync", now)
 
 
 # --- activation, closing, cancelling ------------------------------------------------------

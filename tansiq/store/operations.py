@@ -430,7 +430,8 @@ def escalations(conn: Connection, operation_id: str) -> list[dict[str, Any]]:
     query = sa.select(e.version, e.side, e.level, e.escalated_to, e.at).where(
         e.operation_id == operation_id
     )
-    return [{**dict(r), "at": utc(r["at"])} for r in conn.execute(query.order_by(e.id)).mappings()]
+    rows = conn.execute(query.order_by(e.id)).mappings()
+    return [{**{str(k): v for k, v in r.items()}, "at": utc(r["at"])} for r in rows]
 
 
 def add_notice(
@@ -460,7 +461,7 @@ def notices_to(conn: Connection, side: str) -> list[dict[str, Any]]:
         n.to_side == side
     )
     rows = conn.execute(query.order_by(n.id.desc())).mappings()
-    return [{**dict(r), "at": utc(r["at"])} for r in rows]
+    return [{**{str(k): v for k, v in r.items()}, "at": utc(r["at"])} for r in rows]
 
 
 # --- conflicts -----------------------------------------------------------------------------

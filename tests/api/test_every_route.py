@@ -121,6 +121,8 @@ FILL = {
     "{task_id}": "1",
     "{action}": "decline",
     "{checkpoint_id}": "1",
+    "{operation_id}": "operation--00000000-0000-4000-8000-000000000000",
+    "{conflict_id}": "1",
 }
 
 
@@ -204,6 +206,27 @@ PROTECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/checkpoints/{checkpoint_id}/close"): {},
     ("GET", "/api/coordination/feed"): {},  # peer nodes' accounts only; 404 for people
     ("GET", "/api/checkpoints/verify"): {"params": {"lat": 35.37, "lon": 44.3}},
+    ("POST", "/api/operations"): {
+        "json": {
+            "name": "x",
+            "type": "raid",
+            "lat": 35.4,
+            "lon": 44.4,
+            "radius_m": 100,
+            "start": "2026-11-26T02:00:00Z",
+            "end": "2026-11-26T06:00:00Z",
+        }
+    },
+    ("GET", "/api/operations"): {},
+    ("GET", "/api/operations.geojson"): {},
+    ("GET", "/api/operations/{operation_id}"): {},
+    ("PATCH", "/api/operations/{operation_id}"): {"json": {"name": "x"}},
+    **{
+        ("POST", f"/api/operations/{{operation_id}}/{action}"): {"json": {"reason": "x"}}
+        for action in ("submit", "approve", "veto", "activate", "close", "cancel")
+    },
+    ("GET", "/api/conflicts"): {},
+    ("POST", "/api/conflicts/{conflict_id}/ack"): {},
     **{
         (method, path + end): {}
         for method, path in (

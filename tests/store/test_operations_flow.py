@@ -25,14 +25,17 @@ from tansiq.domain.operations import (
     OperationType,
     State,
     circle,
+    statement,
 )
 from tansiq.domain.reports import CellDraft, Role
 from tansiq.errors import Forbidden, InvalidInput, NotFound
 from tansiq.geo.locator import AreaLocator
-from tansiq.sharing import exchange
+from tansiq.sharing import exchange, keys
+from tansiq.sharing.signing import SigningKey
 from tansiq.store import audit
 from tansiq.store import operations as store
 from tansiq.store.database import reading, writing
+from tansiq.store.operations import StoredDecision
 from tansiq.store.schema_operations import operation_decisions
 from tansiq.store.schema_operations import operations as operations_table
 from tests.conftest import FROZEN_NOW
@@ -599,7 +602,7 @@ def test_a_conflict_with_the_other_sides_position_is_disclosed_on_need_to_know(
         {
             "partner": "krg",
             "node": None,
-            "contact": krg[0]["other"][0]["contact"] and joc[0]["other"][0]["contact"],
+            "contact": "MoPA ops room, +964 750 000 0002",
             "acknowledged": False,
         }
     ]
@@ -697,3 +700,28 @@ def test_stored_conflicts_are_unique_per_pair(engine: Engine, people: dict[str, 
     with reading(engine) as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM conflicts")).scalar_one() == 1
         assert store.open_conflicts_of(conn, "operation", a)[0].reasons == ("space-time",)
+
+
+@pytest.mark.parametrize("pinned", [True, False])
+def test_a_decision_signed_on_a_partners_node_counts_only_by_its_pinned_key(
+    engine: Engine, people: dict[str, Principal], pinned: bool
+) -> None:
+    op = create(engine, people["joc-analyst"])
+    submit(engine, people["joc-analyst"], op)
+    decide(engine, people["joc-approver"], op, Decision.APPROVE)
+    krg_node = SigningKey.generate()
+    with writing(engine) as conn:
+        if pinned:
+            keys.pin(conn, "krg", krg_node.public(), T0, "test")
+        record = store.stored(conn, op)
+        assert record is not None
+        said = statement(op, 1, record.content_hash, Decision.APPROVE, "krg-approver", "krg", T0)
+        received = StoredDecision(
+            0, op, 1, record.content_hash, Decision.APPROVE, "krg-approver", "krg", "krg", "",
+            T0, krg_node.public(), krg_node.sign(said),
+        )  # fmt: skip
+        store.add_decision(conn, received)
+        state = operations.decision_received(conn, record, received, T0)
+    assert state is (State.APPROVED if pinned else State.PENDING)
+    validity = [a["validity"] for a in show(engine, people["joc-analyst"], op)["approvals"]]
+    assert validity == ["valid", "valid" if pinned else "invalid"]
