@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 import shapely
+import sqlalchemy as sa
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.engine import Connection
 
@@ -32,9 +33,10 @@ from tansiq.domain.positions import Period, PositionFilter
 from tansiq.geo.metric import to_degrees, to_metres
 from tansiq.geo.reference import area_geometries
 from tansiq.store import objects
-from tansiq.store.incidents import find_incidents
+from tansiq.store.incidents import where_matching
 from tansiq.store.operations import OperationRecord, visible_operations
 from tansiq.store.positions import find_positions
+from tansiq.store.schema import incidents
 
 INTELLIGENCE = "h-t"
 """`how` for what tansiq sends: transcribed from reports and datasets, not a sensor."""
@@ -77,25 +79,32 @@ def build_picture(
 def incident_events(
     conn: Connection, since: date, window: tuple[datetime, datetime]
 ) -> Iterator[CotEvent]:
-    """Incidents since a day: violent ones hostile (a-h-G), others unknown (a-u-G)."""
+    """Incidents since a day: violent ones hostile (a-h-G), others unknown (a-u-G). Only the
+    columns an event shows are read, as plain rows: this is most of a push's database time."""
     now, stale = window
-    for row in find_incidents(conn, IncidentFilter(date_from=since)):
-        hostile = row["source"] == "ucdp" or row["incident_type"] in _HOSTILE_ACLED
-        remarks = f"{row['date_start']} {row['incident_type']}: {row['headline']}"
-        if row["fatalities"]:
-            remarks += f" ({row['fatalities']} killed)"
+    t = incidents.c
+    query: sa.Select[Any] = sa.select(t.id, t.source, t.source_id, t.date_start, t.latitude)
+    query = query.add_columns(
+        t.longitude, t.precision, t.place, t.incident_type, t.fatalities, t.headline
+    )
+    query = where_matching(query, IncidentFilter(date_from=since))
+    rows = conn.execution_options(yield_per=5_000).execute(query.order_by(t.date_start, t.id))
+    for pk, source, source_id, day, lat, lon, precision, place, kind, deaths, headline in rows:
+        hostile = source == "ucdp" or kind in _HOSTILE_ACLED
+        label = f"{source.upper()} {source_id}"
+        killed = f" ({deaths} killed)" if deaths else ""
         yield CotEvent(
-            uid=f"tansiq-incident-{row['id']}",
+            uid=f"tansiq-incident-{pk}",
             cot_type="a-h-G" if hostile else "a-u-G",
             how=INTELLIGENCE,
             time=now,
             start=now,
             stale=stale,
-            lat=row["latitude"],
-            lon=row["longitude"],
-            ce=_CE_M.get(row["source"], {}).get(row["precision"], UNKNOWN),
-            callsign=_short(f"{row['source'].upper()} {row['source_id']} {row['place']}"),
-            remarks=f"{remarks} [{row['source'].upper()} {row['source_id']}]",
+            lat=lat,
+            lon=lon,
+            ce=_CE_M.get(source, {}).get(precision, UNKNOWN),
+            callsign=_short(f"{label} {place}"),
+            remarks=f"{day} {kind}: {headline}{killed} [{label}]",
         )
 
 

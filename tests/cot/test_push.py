@@ -442,3 +442,34 @@ def test_a_running_push_repeats_deletes_between_turns_and_stops_on_sigterm(
     assert [e.link_uids for e in deleted] == [(released,)]  # deleted once
     assert released not in {e.uid for e in arrived[-1]}
     assert log.count("cot push: sent ") >= 2
+
+
+def test_acled_protests_are_unknown_and_its_fighting_hostile(
+    engine: Engine, node: dict[str, Account]
+) -> None:
+    rows = [
+        make_row(
+            source="acled",
+            source_id="IRQ1",
+            date_start=RECENT,
+            date_end=RECENT,
+            incident_type="Protests",
+            precision=2,
+        ),
+        make_row(
+            source="acled",
+            source_id="IRQ2",
+            date_start=RECENT,
+            date_end=RECENT,
+            incident_type="Battles",
+            precision=1,
+        ),
+    ]
+    with writing(engine) as conn:
+        upsert_incidents(conn, "acled", rows, NOW)
+    arrived = _tcp_push(engine, node["krg-analyst"].principal)
+    acled = {e.callsign.split()[1]: e for e in arrived.values() if e.callsign.startswith("ACLED")}
+    assert acled["IRQ1"].cot_type == "a-u-G"
+    assert acled["IRQ1"].ce == 25_000.0
+    assert acled["IRQ2"].cot_type == "a-h-G"
+    assert acled["IRQ2"].ce == 2_000.0
