@@ -50,10 +50,11 @@ def register(
     require_registrar(who)
     known = {p.code for p in list_partners(conn)}
     for draft in drafts:
-        _check_draft(conn, who, draft, known)
-    ids = [store.insert(conn, draft, now) for draft in drafts]
-    for checkpoint_id, draft in zip(ids, drafts, strict=True):
-        _put_footprint(conn, _as_checkpoint(checkpoint_id, draft))
+        _check_draft(who, draft, known)
+    _check_new(conn, who.partner, drafts)
+    ids = store.insert(conn, drafts, now)
+    found = (footprint(_as_checkpoint(i, d)) for i, d in zip(ids, drafts, strict=True))
+    footprints.put_many(conn, [fp for fp in found if fp is not None])
     detail = {"count": len(ids), "ids": ids}
     audit.append(
         conn, at=now, actor=who.name, action="register", subject="checkpoints", detail=detail
@@ -74,10 +75,14 @@ def batch_problems(
         for line, codes in releases
         for code in sorted(codes - known)
     ]
+    by_key: dict[tuple[str, datetime | None], list[int]] = {}
     for line, draft in rows:
-        found = store.registered(conn, draft.partner, draft.name.strip(), draft.valid_from)
-        if found is not None:
-            problems.append(RowError(line, "name", f"already registered (id {found})"))
+        by_key.setdefault((draft.name.strip(), store.utc(draft.valid_from)), []).append(line)
+    partners = {draft.partner for _, draft in rows}
+    for partner in sorted(partners):
+        for key, found in store.registered(conn, partner, by_key).items():
+            reason = f"already registered (id {found})"
+            problems += [RowError(line, "name", reason) for line in by_key[key]]
     return problems
 
 
@@ -87,15 +92,21 @@ def require_registrar(who: Principal) -> None:
         raise Forbidden(f"a {who.role.value} account may not register or close checkpoints")
 
 
-def _check_draft(conn: Connection, who: Principal, draft: CheckpointDraft, known: set[str]) -> None:
+def _check_draft(who: Principal, draft: CheckpointDraft, known: set[str]) -> None:
     if draft.partner != who.partner:
         raise InvalidInput(f"partner: {who.name} registers checkpoints of {who.partner} only")
     for code in sorted(draft.releasable_to - known):
         raise InvalidInput(f"releasable_to: unknown partner {code!r}")
-    found = store.registered(conn, draft.partner, draft.name.strip(), draft.valid_from)
-    if found is not None:
-        since = stix.stix_time(draft.valid_from) if draft.valid_from else "an open start"
-        raise InvalidInput(f"name: {draft.name!r} from {since} is already registered (id {found})")
+
+
+def _check_new(conn: Connection, partner: str, drafts: Sequence[CheckpointDraft]) -> None:
+    """InvalidInput for a checkpoint registered already, or twice in the batch."""
+    keys = [(d.name.strip(), store.utc(d.valid_from)) for d in drafts]
+    for (name, since), found in store.registered(conn, partner, keys).items():
+        when = stix.stix_time(since) if since else "an open start"
+        raise InvalidInput(f"name: {name!r} from {when} is already registered (id {found})")
+    if len(set(keys)) < len(keys):
+        raise InvalidInput("name: a checkpoint is given twice with the same start")
 
 
 def _as_checkpoint(checkpoint_id: int, draft: CheckpointDraft) -> Checkpoint:
@@ -167,19 +178,28 @@ def verify(
 
 
 def _put_footprint(conn: Connection, cp: Checkpoint) -> None:
-    """The checkpoint in the deconfliction registry, in the caller's transaction: its point
-    buffered CHECKPOINT_BUFFER_M, its window its period until closed (daily hours aside: a
-    checkpoint manned by day is still there at night, and a move into it at night is still a
-    clash risk), no margin; its unit is whom the other side calls. Removed when it is closed
-    before it starts, or stands outside the plane the registry measures in."""
+    """Put the checkpoint's footprint in the deconfliction registry, or remove it when it has
+    none (closed before it starts, or outside the plane the registry measures in)."""
+    fp = footprint(cp)
+    if fp is None:
+        footprints.remove(conn, FootprintKind.CHECKPOINT, str(cp.id))
+    else:
+        footprints.put(conn, fp)
+
+
+def footprint(cp: Checkpoint) -> Footprint | None:
+    """A checkpoint as the deconfliction registry keeps it: its point buffered
+    CHECKPOINT_BUFFER_M, its window its period until closed, no margin, its unit as whom the
+    other side calls. Daily hours are left aside: a checkpoint manned by day is still there at
+    night, and a move into it at night is still a clash risk. None when it is closed before it
+    starts, or stands outside the plane the registry measures in (tansiq.geo.metric)."""
     point = Point(cp.longitude, cp.latitude)
     end = cp.ends
-    if (cp.valid_from is not None and end is not None and end <= cp.valid_from) or not in_theatre(
-        point
-    ):
-        footprints.remove(conn, FootprintKind.CHECKPOINT, str(cp.id))
-        return
-    fp = Footprint(
+    if cp.valid_from is not None and end is not None and end <= cp.valid_from:
+        return None
+    if not in_theatre(point):
+        return None
+    return Footprint(
         kind=FootprintKind.CHECKPOINT,
         ref=str(cp.id),
         owner=cp.partner,
@@ -190,7 +210,6 @@ def _put_footprint(conn: Connection, cp: Checkpoint) -> None:
         margin=timedelta(0),
         contact=cp.unit,
     )
-    footprints.put(conn, fp)
 
 
 def _text(moment: datetime | None) -> str | None:

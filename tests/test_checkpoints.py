@@ -295,3 +295,14 @@ def test_the_same_checkpoint_twice_is_refused(engine: Engine, node: dict[str, Ac
     assert state(engine) == before
     # The same name from another time is another registration.
     register(engine, node["joc-analyst"], synthetic("road", valid_from=NOON))
+
+
+def test_a_batch_with_one_checkpoint_twice_is_refused(
+    engine: Engine, node: dict[str, Account]
+) -> None:
+    before = state(engine)
+    with pytest.raises(InvalidInput, match="^name: a checkpoint is given twice"):
+        register(
+            engine, node["joc-analyst"], synthetic("road"), synthetic("taza"), synthetic("road")
+        )
+    assert state(engine) == before

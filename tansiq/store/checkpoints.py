@@ -8,7 +8,7 @@ no visibility: the filter fails closed, and it is in the WHERE of every read.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -46,19 +46,41 @@ def utc(moment: datetime | None) -> datetime | None:
 
 
 def registered(
-    conn: Connection, partner: str, name: str, valid_from: datetime | None
-) -> int | None:
-    """The id of the partner's checkpoint of this name from this time, if there is one."""
+    conn: Connection, partner: str, keys: Iterable[tuple[str, datetime | None]]
+) -> dict[tuple[str, datetime | None], int]:
+    """Which of the partner's (name, valid_from) keys are registered already, with their ids."""
+    wanted = {(name, utc(since)) for name, since in keys}
+    names = sorted({name for name, _ in wanted})
     t = checkpoints.c
-    since = t.valid_from.is_(None) if valid_from is None else t.valid_from == utc(valid_from)
-    query = sa.select(t.id).where(t.partner_code == partner, t.name == name, since)
-    found = conn.execute(query).scalar_one_or_none()
-    return int(found) if found is not None else None
+    found: dict[tuple[str, datetime | None], int] = {}
+    for start in range(0, len(names), _CHUNK):
+        query = sa.select(t.id, t.name, t.valid_from).where(
+            t.partner_code == partner, t.name.in_(names[start : start + _CHUNK])
+        )
+        for checkpoint_id, name, since in conn.execute(query):
+            if (name, utc(since)) in wanted:
+                found[(name, utc(since))] = int(checkpoint_id)
+    return found
 
 
-def insert(conn: Connection, draft: CheckpointDraft, now: datetime) -> int:
-    """Write a checkpoint and its audience in the caller's transaction; its id."""
-    values = {
+def insert(conn: Connection, drafts: Sequence[CheckpointDraft], now: datetime) -> list[int]:
+    """Write checkpoints and their audiences in the caller's transaction; their ids, in order."""
+    if not drafts:
+        return []
+    returning = checkpoints.insert().returning(checkpoints.c.id, sort_by_parameter_order=True)
+    result = conn.execute(returning, [_values(draft, now) for draft in drafts])
+    ids = [int(row[0]) for row in result]
+    audience = [
+        {"checkpoint_id": checkpoint_id, "partner_code": code}
+        for checkpoint_id, draft in zip(ids, drafts, strict=True)
+        for code in sorted(draft.marking.audience())
+    ]
+    conn.execute(checkpoint_audience.insert(), audience)
+    return ids
+
+
+def _values(draft: CheckpointDraft, now: datetime) -> dict[str, Any]:
+    return {
         "partner_code": draft.partner,
         "unit": draft.unit.strip(),
         "name": draft.name.strip(),
@@ -68,18 +90,10 @@ def insert(conn: Connection, draft: CheckpointDraft, now: datetime) -> int:
         "valid_from": utc(draft.valid_from),
         "valid_to": utc(draft.valid_to),
         "hours": str(draft.hours) if draft.hours else None,
+        "closed_at": None,
         "tlp": draft.tlp.value,
         "registered_at": utc(now),
     }
-    key = conn.execute(checkpoints.insert().values(**values)).inserted_primary_key
-    assert key is not None
-    checkpoint_id = int(key[0])
-    rows = [
-        {"checkpoint_id": checkpoint_id, "partner_code": c}
-        for c in sorted(draft.marking.audience())
-    ]
-    conn.execute(checkpoint_audience.insert(), rows)
-    return checkpoint_id
 
 
 def set_closed(conn: Connection, checkpoint_id: int, at: datetime) -> None:
