@@ -301,7 +301,7 @@ def test_a_batch_with_one_checkpoint_twice_is_refused(
     engine: Engine, node: dict[str, Account]
 ) -> None:
     before = state(engine)
-    with pytest.raises(InvalidInput, match="^name: a checkpoint is given twice"):
+    with pytest.raises(InvalidInput, match=r"^name: a checkpoint is given twice"):
         register(
             engine, node["joc-analyst"], synthetic("road"), synthetic("taza"), synthetic("road")
         )
