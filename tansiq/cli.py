@@ -389,7 +389,8 @@ def demo(
 
     Two demo people of the JCC can log in to the page: demo-watch (watch officer) and
     demo-analyst (analyst), with the password printed at start. The map also shows SYNTHETIC
-    positions of joc and krg (`tansiq positions demo`), released to each other and the JCC.
+    positions of joc and krg (`tansiq positions demo`), released to each other and the JCC, and
+    the Syria border's sectors, assigned to SYNTHETIC units.
     """
     for suffix in ("", "-wal", "-shm"):
         Path(f"{file}{suffix}").unlink(missing_ok=True)
@@ -401,6 +402,8 @@ def demo(
     token = _demo_people(settings, password)
     written = load_demo_positions(settings.db)
     err.print(f"demo positions (synthetic): {written.created}")
+    border = _demo_border(settings)
+    err.print(f"demo border: {border['assigned']} sectors assigned to synthetic units")
     err.print(
         f"log in as demo-watch or demo-analyst (jcc), password: {password}\n"
         f"demo-analyst's API token for scripts (Authorization: Bearer): {token}",
@@ -409,6 +412,14 @@ def demo(
     )
     if not no_serve:
         _serve(settings)
+
+
+def _demo_border(settings: Settings) -> dict[str, int]:
+    """The Syria border's sectors, each assigned to a SYNTHETIC joc or krg unit, and one rule."""
+    from tansiq.border import load_demo_border
+
+    with engine_at(settings.db) as engine, writing(engine) as conn:
+        return load_demo_border(conn, now())
 
 
 def _demo_people(settings: Settings, password: str) -> str:
