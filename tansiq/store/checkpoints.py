@@ -28,6 +28,7 @@ from tansiq.store.schema import partners
 from tansiq.store.schema_checkpoints import checkpoint_audience, checkpoints
 
 _CHUNK = 500
+_MAX_ID = 2**31 - 1  # an INTEGER id
 
 
 def visible_to(viewer: Viewer) -> sa.ColumnElement[bool]:
@@ -175,6 +176,8 @@ def find_checkpoints(
 
 def visible(conn: Connection, viewer: Viewer, checkpoint_id: int) -> dict[str, Any] | None:
     """One checkpoint if the viewer may see it; None exactly as for one that does not exist."""
+    if not 1 <= checkpoint_id <= _MAX_ID:
+        return None  # no such id can exist (and PostgreSQL would refuse the comparison)
     query = (
         sa.select(checkpoints, partners.c.name.label("partner_name"))
         .join(partners, partners.c.code == checkpoints.c.partner_code)

@@ -142,12 +142,16 @@ def test_close(client: TestClient, people: dict[str, Account]) -> None:
     not_theirs = client.post(close.format(road), headers=_as(people, "krg-analyst"))
     unseen = client.post(close.format(hidden), headers=_as(people, "krg-analyst"))
     missing = client.post(close.format(9999), headers=_as(people, "krg-analyst"))
+    huge = [
+        client.post(close.format(n), headers=_as(people, "joc-analyst")) for n in (0, 2**31, 2**70)
+    ]
     closed = client.post(
         close.format(road), json={"at": "2026-11-20T00:00:00Z"}, headers=_as(people, "joc-watch")
     )
 
     assert not_theirs.status_code == 403
     assert unseen.status_code == missing.status_code == 404
+    assert [answer.status_code for answer in huge] == [404, 404, 404]  # schemathesis found 2**31
     assert unseen.json()["detail"].replace(str(hidden), "N") == missing.json()["detail"].replace(
         "9999", "N"
     )
