@@ -3,8 +3,10 @@
 A friendly track (a-f-*) is stored (upsert by uid) and registered, in the same transaction, as a
 TRACK footprint for deconfliction: its point, a buffer of its circular error (at least 100 m),
 valid from its time to its stale; it leaves the registry when it is deleted or goes stale. A
-t-x-d-d from the partner removes its own track. Anything else is not taken: the reason is
-logged, one line each, with the peer's address.
+t-x-d-d from the partner removes its own track. A hostile, suspect or unknown ground contact, or
+a detection, near the Syria border is a border observation (tansiq.border.record_observation:
+a crossing attempt or a sensor alert, which may raise an alert and a task). Anything else is not
+taken: the reason is logged, one line each, with the peer's address.
 """
 
 from __future__ import annotations
@@ -17,14 +19,18 @@ from shapely.geometry import Point
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from tansiq.border import record_observation
 from tansiq.cot.events import DELETE_TYPE, UNKNOWN
 from tansiq.cot.parse import InEvent, Rejected, parse_event
+from tansiq.domain.border import ObservationDraft, ObservationKind, ObservationSource
 from tansiq.domain.deconfliction import Footprint, FootprintKind
 from tansiq.errors import InvalidInput
 from tansiq.store import footprints
 from tansiq.store.database import writing
 from tansiq.store.tracks import Track, UidTaken, put_track, remove_track, sweep_stale
 
+_CONTACTS = frozenset({"h", "s", "u", "j", "k"})
+"""Affiliations of a contact to report: hostile, suspect, unknown, joker, faker."""
 MIN_BUFFER_M = 100.0
 UNKNOWN_ERROR_BUFFER_M = 10_000.0
 """A track whose sender gives no error (ce 9999999) is taken as within 10 km, not anywhere:
@@ -54,13 +60,37 @@ class Intake:
     def _act(self, event: InEvent, peer: str, now: datetime) -> None:
         if event.cot_type == DELETE_TYPE:
             self._delete(event, peer)
-        elif event.affiliation != "f":
-            self.log(
-                f"ignored {peer}: uid {event.uid!r} type {event.cot_type!r} is not a friendly "
-                "track (a-f-*)"
-            )
-        else:
+        elif event.affiliation == "f":
             self._store(event, peer, now)
+        elif (kind := border_kind(event)) is not None:
+            self._observe(event, kind, peer, now)
+        else:
+            self.log(
+                f"ignored {peer}: uid {event.uid!r} type {event.cot_type!r} is neither a friendly "
+                "track (a-f-*) nor a border observation"
+            )
+
+    def _observe(self, event: InEvent, kind: ObservationKind, peer: str, now: datetime) -> None:
+        """A border observation (tansiq.border): placed in its sector, alert rules run."""
+        text = " - ".join(part for part in (event.callsign, event.remarks) if part)
+        draft = ObservationDraft(
+            kind=kind.value,
+            latitude=event.lat,
+            longitude=event.lon,
+            observed_at=event.time,
+            partner=self.partner,
+            source=ObservationSource.COT.value,
+            source_ref=event.uid,
+            text=text or f"{event.cot_type} ({event.how})",
+        )
+        try:
+            with writing(self.engine) as conn:
+                alerts = record_observation(conn, draft, now, by=f"cot:{self.partner}")
+        except InvalidInput as exc:  # e.g. too far from the border line
+            self.log(f"ignored {peer}: uid {event.uid!r} {event.cot_type} as a {kind}: {exc}")
+            return
+        raised = f", alerts raised: {alerts}" if alerts else ""
+        self.log(f"border {kind} {peer}: uid {event.uid!r} recorded{raised}")
 
     def _store(self, event: InEvent, peer: str, now: datetime) -> None:
         track = Track(
@@ -121,6 +151,18 @@ class Intake:
         if gone:
             more = "..." if len(gone) > 5 else ""
             self.log(f"tracks expired: {len(gone)} ({', '.join(gone[:5])}{more})")
+
+
+def border_kind(event: InEvent) -> ObservationKind | None:
+    """What a non-friendly event is at the border: a hostile, suspect or unknown ground contact
+    (a-h-G, a-s-G, a-u-G, ...) is a crossing attempt; a detection (b-d-*) is a sensor alert.
+    Whether it is at the border at all is tansiq.border's to say (within its tolerance)."""
+    parts = event.cot_type.split(";", 1)[0].split("-")
+    if parts[0] == "a" and len(parts) > 2 and parts[1] in _CONTACTS and parts[2] == "G":
+        return ObservationKind.CROSSING_ATTEMPT
+    if parts[:2] == ["b", "d"]:
+        return ObservationKind.SENSOR_ALERT
+    return None
 
 
 def buffer_m(ce: float) -> float:

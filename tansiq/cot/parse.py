@@ -24,6 +24,7 @@ MAX_EVENT_BYTES = 16_384
 """The largest event taken: a friendly track is a few hundred bytes, ATAK's richest a few KiB."""
 MAX_UID = 200
 MAX_CALLSIGN = 120
+MAX_REMARKS = 2_000
 CLOCK_SKEW = timedelta(hours=1)
 """How far ahead of this node's clock a sender's time or start may be."""
 MAX_AGE = timedelta(days=1)
@@ -59,6 +60,7 @@ class InEvent:
     callsign: str
     link_uid: str | None
     """For a t-x-d-d: the uid it deletes."""
+    remarks: str = ""
 
     @property
     def affiliation(self) -> str | None:
@@ -100,6 +102,7 @@ def parse_event(data: bytes, now: datetime) -> InEvent:
         le=_error(point.attrib, "le"),
         callsign=_callsign(root),
         link_uid=_link_uid(root),
+        remarks=_remarks(root),
     )
 
 
@@ -196,6 +199,15 @@ def _callsign(root: Element) -> str:
     if len(callsign) > MAX_CALLSIGN or not callsign.isprintable():
         raise Rejected("contact callsign is too long or has control characters")
     return callsign
+
+
+def _remarks(root: Element) -> str:
+    """The sender's free text, whitespace folded; control characters are refused."""
+    element = root.find("detail/remarks")
+    text = " ".join("".join(element.itertext()).split()) if element is not None else ""
+    if len(text) > MAX_REMARKS or not text.isprintable():
+        raise Rejected(f"remarks are over {MAX_REMARKS} characters or have control characters")
+    return text
 
 
 def _link_uid(root: Element) -> str | None:

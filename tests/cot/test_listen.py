@@ -21,8 +21,12 @@ from sqlalchemy.engine import Engine
 from tansiq.cot.intake import Intake
 from tansiq.cot.listen import Listener
 from tansiq.domain.deconfliction import FootprintKind
+from tansiq.domain.markings import person_viewer
+from tansiq.geo.reference import syria_border_line
 from tansiq.store import footprints
+from tansiq.store.border import find_observations
 from tansiq.store.database import reading, writing
+from tansiq.store.partners import partner_parents
 from tansiq.store.tracks import Track, live_tracks, put_track
 from tests.cli.runner import tansiq
 from tests.conftest import REPO
@@ -155,7 +159,8 @@ def test_non_friendly_events_are_ignored_and_deletes_remove_the_partners_track(
         running.send_tcp(hostile("enemy-1"), good_track("krg-9"))
         running.wait_for("track new")
         ignored = running.wait_for("ignored")
-        assert "'enemy-1' type 'a-h-G' is not a friendly track" in ignored[0]
+        assert "'enemy-1' a-h-G as a crossing-attempt: lat/lon: 35.0,44.0 is" in ignored[0]
+        assert "km from the Syria border line" in ignored[0]
         with reading(node) as conn:
             assert footprints.get(conn, FootprintKind.TRACK, "krg-9") is not None
         delete = event_xml(
@@ -168,6 +173,45 @@ def test_non_friendly_events_are_ignored_and_deletes_remove_the_partners_track(
     assert _stored(node) == {}
     with reading(node) as conn:
         assert footprints.get(conn, FootprintKind.TRACK, "krg-9") is None
+
+
+def _on_the_border() -> tuple[float, float]:
+    """(lat, lon) of a point on the shipped Syria border line, half way along it."""
+    point = syria_border_line().interpolate(0.5, normalized=True)
+    return point.y, point.x
+
+
+def test_contacts_and_detections_at_the_border_are_border_observations(node: Engine) -> None:
+    lat, lon = _on_the_border()
+    with Running(node) as running:
+        running.send_tcp(
+            event_xml(
+                uid="contact-1",
+                cot_type="a-h-G",
+                lat=str(lat),
+                lon=str(lon),
+                detail='<contact callsign="Pickup"/><remarks>4 men on foot</remarks>',
+            ),
+            event_xml(uid="sensor-7", cot_type="b-d-s", lat=str(lat + 0.01), lon=str(lon)),
+            event_xml(uid="neutral-1", cot_type="a-n-G", lat=str(lat), lon=str(lon)),
+        )
+        recorded = running.wait_for("recorded", 2)
+        ignored = running.wait_for("ignored")
+    assert "border crossing-attempt" in recorded[0]
+    assert "'contact-1'" in recorded[0]
+    assert "border sensor-alert" in recorded[1]
+    assert "'neutral-1' type 'a-n-G' is neither a friendly track" in ignored[0]
+    with reading(node) as conn:
+        krg = person_viewer("krg", partner_parents(conn))
+        total, found = find_observations(conn, krg)
+        assert find_observations(conn, person_viewer("jcc", partner_parents(conn)))[0] == 0
+    assert total == 2
+    by_ref = {row["source_ref"]: row for row in found}
+    assert by_ref["contact-1"]["kind"] == "crossing-attempt"
+    assert by_ref["contact-1"]["source"] == "cot"
+    assert by_ref["contact-1"]["text"] == "Pickup - 4 men on foot"
+    assert by_ref["sensor-7"]["kind"] == "sensor-alert"
+    assert _stored(node) == {}  # not tracks
 
 
 def test_a_live_uid_of_another_partner_cannot_be_taken_over(node: Engine) -> None:

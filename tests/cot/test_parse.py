@@ -96,3 +96,11 @@ def _quoted(text: str) -> bytes:
     from xml.sax.saxutils import quoteattr
 
     return quoteattr(text).encode("utf-8", "surrogatepass")
+
+
+def test_remarks_are_read_with_whitespace_folded_and_capped() -> None:
+    now = datetime.now(UTC)
+    event = parse_event(event_xml(detail="<remarks>4 men\n\t on  foot</remarks>", now=now), now)
+    assert event.remarks == "4 men on foot"
+    with pytest.raises(Rejected, match="remarks are over 2000 characters"):
+        parse_event(event_xml(detail=f"<remarks>{'x' * 2001}</remarks>", now=now), now)
