@@ -112,12 +112,27 @@ def parse_hours(text: str) -> DailyHours | None:
     return DailyHours(start, end)
 
 
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(2999, 12, 31, tzinfo=UTC)
+"""Times outside these are typing mistakes (and the registries' bounds: see deconfliction)."""
+
+
 def parse_time(text: str, field: str, *, end_of_day: bool = False) -> datetime:
     """An ISO date-time with a zone (Z, +03:00), as UTC. A date alone is a day in Iraq time:
     its start, or with `end_of_day` the start of the next (a period's end is excluded). A
     date-time without a zone is refused: on a watch floor three hours is the difference
     between a real checkpoint and a fake one."""
     value = text.strip()
+    try:
+        found = _moment(value, field, end_of_day)
+    except OverflowError:  # the first or last day there is, moved by its zone
+        found = None
+    if found is None or not EARLIEST <= found <= LATEST:
+        raise InvalidInput(f"{field}: {value[:40]!r} is not between 1900 and 2999")
+    return found
+
+
+def _moment(value: str, field: str, end_of_day: bool) -> datetime:
     if len(value) == 10:
         try:
             day = date.fromisoformat(value)
@@ -161,6 +176,8 @@ def _check_period(start: datetime | None, end: datetime | None) -> None:
     for field, moment in (("from", start), ("to", end)):
         if moment is not None and moment.tzinfo is None:
             raise InvalidInput(f"{field}: a date-time needs a zone (Z or +03:00)")
+        if moment is not None and not EARLIEST <= moment <= LATEST:
+            raise InvalidInput(f"{field}: {moment.isoformat()} is not between 1900 and 2999")
     if start is not None and end is not None and end <= start:
         raise InvalidInput(f"to: {end.isoformat()} is not after from {start.isoformat()}")
 

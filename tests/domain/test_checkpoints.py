@@ -108,6 +108,21 @@ def test_times_need_a_zone_and_dates_are_iraq_days() -> None:
         parse_time("2026-13-01", "to")
 
 
+@pytest.mark.parametrize(
+    ("text", "end"),
+    [
+        ("0001-01-01", False),  # before UTC's first day once moved by Iraq's zone
+        ("9999-12-31", True),  # its end is past the last day there is
+        ("0001-01-01T00:00:00+03:00", False),
+        ("1899-12-31T23:59:59Z", False),
+        ("3000-01-01T00:00:00Z", False),
+    ],
+)
+def test_times_outside_1900_to_2999_are_refused(text: str, end: bool) -> None:
+    with pytest.raises(InvalidInput, match=r"^at: .* is not between 1900 and 2999"):
+        parse_time(text, "at", end_of_day=end)
+
+
 def draft(**overrides: object) -> CheckpointDraft:
     values: dict[str, object] = {
         "partner": "joc",
