@@ -19,6 +19,7 @@ content, so a changed row stops verifying and no longer counts.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -53,6 +54,8 @@ from tansiq.store import keys as key_store
 from tansiq.store import operations as store
 from tansiq.store.operations import OperationRecord, StoredDecision
 from tansiq.store.partners import find_partner, partner_parents
+
+PARTNER_CODE: Final = re.compile(r"^[a-z][a-z0-9-]{1,31}$")
 
 REVIEW_ACK_WITHIN: Final = timedelta(hours=2)
 REVIEW_DONE_WITHIN: Final = timedelta(hours=72)
@@ -115,7 +118,11 @@ def _disputed_in_plane() -> list[Any]:
 
 
 def _visible(conn: Connection, actor: Principal, operation_id: str) -> OperationRecord:
-    found = store.visible(conn, actor.viewer, operation_id)
+    found = (
+        store.visible(conn, actor.viewer, operation_id)
+        if ops.is_operation_id(operation_id)
+        else None
+    )
     if found is None:
         raise NotFound(f"no such operation: {operation_id}")
     return found
@@ -125,7 +132,7 @@ def _check_content(conn: Connection, actor: Principal, content: Content) -> None
     """Partners named must exist; linked reports and cells must be readable by the planner
     (refused exactly like ids that do not exist)."""
     for code in sorted(content.releasable_to):
-        if find_partner(conn, code) is None:
+        if not PARTNER_CODE.match(code) or find_partner(conn, code) is None:
             raise InvalidInput(f"releasable_to: unknown partner {code!r}")
     wanted = content.subjects | content.links
     missing = wanted - objects.readable_ids(conn, actor.viewer, wanted)

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 import orjson
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.engine import Connection
 
@@ -61,8 +61,8 @@ class PlanIn(BaseModel):
             name=self.name,
             op_type=ops.parse_type(self.type) if self.type is not None else None,
             area=ops.area_from(self.wkt, self.lat, self.lon, self.radius_m, self.width_m),
-            start=ops.utc_second(self.start) if self.start is not None else None,
-            end=ops.utc_second(self.end) if self.end is not None else None,
+            start=ops.utc_second(self.start, "start") if self.start is not None else None,
+            end=ops.utc_second(self.end, "end") if self.end is not None else None,
             units=tuple(self.units) if self.units is not None else None,
             subjects=frozenset(self.subjects) if self.subjects is not None else None,
             links=frozenset(self.links) if self.links is not None else None,
@@ -229,7 +229,9 @@ def list_conflicts(
 
 
 @router.post("/api/conflicts/{conflict_id}/ack")
-def ack_conflict(request: Request, who: Caller, conflict_id: int) -> dict[str, Any]:
+def ack_conflict(
+    request: Request, who: Caller, conflict_id: Annotated[int, Path(ge=1, le=2**31 - 1)]
+) -> dict[str, Any]:
     """Acknowledge a conflict for the caller's partner."""
     at = now(request)
     return _write(request, who, lambda c, p: conflicts.acknowledge(c, who, conflict_id, at))

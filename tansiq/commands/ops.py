@@ -380,7 +380,9 @@ def ops_conflicts(
 
 @ops_app.command("ack")
 def ops_ack(
-    conflict_id: Annotated[int, typer.Argument(help="The conflict's number.")],
+    conflict_id: Annotated[
+        int, typer.Argument(help="The conflict's number.", min=1, max=2**31 - 1)
+    ],
     as_user: AsOption = None,
     db: DbOption = None,
     json: JsonOption = False,

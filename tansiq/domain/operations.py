@@ -56,6 +56,12 @@ MAX_EXTENT_M: Final = 200_000.0
 MAX_WINDOW: Final = timedelta(days=366)
 MAX_REASON: Final = 2_000
 COORDINATE_DECIMALS: Final = 7
+FIRST_YEAR: Final = 2000
+LAST_YEAR: Final = 2999
+_OPERATION_ID = re.compile(
+    r"^operation--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _STIX_ID = re.compile(
     r"^[a-z][a-z0-9-]{0,62}--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 )
@@ -333,10 +339,10 @@ class Content:
     releasable_to: frozenset[str] = field(default_factory=frozenset)
 
     def __post_init__(self) -> None:
-        if not self.name.strip() or len(self.name) > MAX_NAME:
-            raise InvalidInput(f"name: 1-{MAX_NAME} characters")
+        if not self.name.strip() or len(self.name) > MAX_NAME or _CONTROL.search(self.name):
+            raise InvalidInput(f"name: 1-{MAX_NAME} characters, no control characters")
         _check_window(self.start, self.end)
-        if len(self.units) > MAX_UNITS or any(not u.strip() or len(u) > 200 for u in self.units):
+        if len(self.units) > MAX_UNITS or any(_bad_unit(u) for u in self.units):
             raise InvalidInput(f"unit: at most {MAX_UNITS} units, each 1-200 characters")
         _check_refs("subject", self.subjects)
         _check_refs("link", self.links)
@@ -382,10 +388,17 @@ def content_hash(content: Mapping[str, Any]) -> str:
 def _check_window(start: datetime, end: datetime) -> None:
     if start.tzinfo is None or end.tzinfo is None:
         raise InvalidInput("start/end: times need a time zone (e.g. 2026-11-26T06:00:00Z)")
+    for name, moment in (("start", start), ("end", end)):
+        if not FIRST_YEAR <= moment.astimezone(UTC).year <= LAST_YEAR:
+            raise InvalidInput(f"{name}: a time in the years {FIRST_YEAR}-{LAST_YEAR}")
     if end <= start:
         raise InvalidInput("end: the window ends before it starts")
     if end - start > MAX_WINDOW:
         raise InvalidInput("end: an operation's window is at most 366 days")
+
+
+def _bad_unit(unit: str) -> bool:
+    return not unit.strip() or len(unit) > 200 or bool(_CONTROL.search(unit))
 
 
 def _check_refs(name: str, ids: frozenset[str]) -> None:
@@ -396,11 +409,22 @@ def _check_refs(name: str, ids: frozenset[str]) -> None:
             raise InvalidInput(f"{name}: {ref!r:.80} is not a STIX id")
 
 
-def utc_second(moment: datetime) -> datetime:
+def utc_second(moment: datetime, name: str = "start/end") -> datetime:
     """A time in UTC to the whole second: what the content keeps (and hashes)."""
     if moment.tzinfo is None:
-        raise InvalidInput("start/end: times need a time zone (e.g. 2026-11-26T06:00:00Z)")
-    return moment.astimezone(UTC).replace(microsecond=0)
+        raise InvalidInput(f"{name}: times need a time zone (e.g. 2026-11-26T06:00:00Z)")
+    try:
+        found = moment.astimezone(UTC).replace(microsecond=0)
+    except OverflowError:
+        found = datetime.min.replace(tzinfo=UTC)
+    if not FIRST_YEAR <= found.year <= LAST_YEAR:
+        raise InvalidInput(f"{name}: a time in the years {FIRST_YEAR}-{LAST_YEAR}")
+    return found
+
+
+def is_operation_id(text: str) -> bool:
+    """Whether `text` could be an operation's id (anything else is simply not found)."""
+    return bool(_OPERATION_ID.match(text))
 
 
 def iso(moment: datetime) -> str:
@@ -415,11 +439,13 @@ def parse_time(name: str, text: str) -> datetime:
         raise InvalidInput(f"{name}: {text!r:.60} is not an ISO 8601 time") from None
     if moment.tzinfo is None:
         raise InvalidInput(f"{name}: {text!r:.60} needs a time zone (Z or +03:00)")
-    return utc_second(moment)
+    return utc_second(moment, name)
 
 
 def check_reason(reason: str | None, *, required: bool, what: str) -> str:
     text = (reason or "").strip()
+    if "\x00" in text:
+        raise InvalidInput("reason: no NUL characters")
     if required and not text:
         raise InvalidInput(f"reason: {what} needs a reason")
     if len(text) > MAX_REASON:

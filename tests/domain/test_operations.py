@@ -23,6 +23,7 @@ from tansiq.domain.operations import (
     circle,
     due_escalations,
     from_wkt,
+    is_operation_id,
     next_state,
     parse_time,
     parse_type,
@@ -184,6 +185,9 @@ def test_bad_areas_are_refused_naming_the_field(wkt: str, width: float | None, f
     ("change", "field"),
     [
         ({"name": ""}, "name"),
+        ({"name": "Raid\x00"}, "name"),
+        ({"start": datetime(1999, 12, 31, tzinfo=UTC)}, "start"),
+        ({"units": ("8th\x00Division",)}, "unit"),
         ({"end": START}, "end"),
         ({"end": START + timedelta(days=400)}, "end"),
         ({"units": ("",)}, "unit"),
@@ -203,7 +207,11 @@ def test_bad_radius_type_and_time_name_their_field() -> None:
         parse_type("ambush")
     with pytest.raises(InvalidInput, match=r"^start:.*time zone"):
         parse_time("start", "2026-11-26T06:00:00")
+    with pytest.raises(InvalidInput, match=r"^end: a time in the years"):
+        parse_time("end", "9999-12-31T23:00:00-05:00")
     assert parse_type("Checkpoint move") is OperationType.CHECKPOINT_MOVE
+    assert is_operation_id("operation--0b2b4e3c-7e0c-4b1e-9a43-0d52f0c1a001")
+    assert not is_operation_id("operation--x\x00")
 
 
 def test_a_side_is_the_top_level_partner_when_it_approves() -> None:
