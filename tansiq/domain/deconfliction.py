@@ -88,6 +88,7 @@ class Footprint:
     # functools.cached_property, and projecting every footprint read from the registry would
     # cost more than the rule itself.
     _metric: BaseGeometry | None = field(default=None, init=False, repr=False, compare=False)
+    _metric_wkb: bytes | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         _check_names(self)
@@ -99,15 +100,17 @@ class Footprint:
         _check_subjects(self.subjects)
 
     @classmethod
-    def checked_before(cls, metric_area: BaseGeometry, **values: Any) -> Footprint:
+    def checked_before(cls, metric_wkb: bytes, **values: Any) -> Footprint:
         """A footprint rebuilt from what the registry stored: it was checked when it was put,
-        and its metric area projected then, so neither is done again (a search rebuilds every
-        candidate, and checking and projecting would cost it more than the rule)."""
+        and its metric area projected then (`metric_wkb`), so neither is done again (a search
+        rebuilds every candidate, and checking and projecting would cost it more than the
+        rule)."""
         fp = object.__new__(cls)
         for name in cls.__dataclass_fields__:
-            if name != "_metric":
+            if not name.startswith("_"):
                 object.__setattr__(fp, name, values[name])
-        object.__setattr__(fp, "_metric", metric_area)
+        object.__setattr__(fp, "_metric", shapely.from_wkb(metric_wkb))
+        object.__setattr__(fp, "_metric_wkb", metric_wkb)
         return fp
 
     @property
@@ -122,6 +125,14 @@ class Footprint:
             object.__setattr__(self, "_metric", to_metres(self.area))
         assert self._metric is not None
         return self._metric
+
+    @property
+    def metric_wkb(self) -> bytes:
+        """The metric area as WKB (what orders a pair for the distance, see conflict)."""
+        if self._metric_wkb is None:
+            object.__setattr__(self, "_metric_wkb", shapely.to_wkb(self.metric_area))
+        assert self._metric_wkb is not None
+        return self._metric_wkb
 
     @property
     def window(self) -> tuple[datetime | None, datetime | None]:
@@ -159,12 +170,12 @@ def reach_m(a: Footprint, b: Footprint) -> float:
 
 def within_reach(a: Footprint, b: Footprint) -> bool:
     """Whether the buffered areas meet: planar distance <= reach_m (symmetric to the bit)."""
-    first, second = a.metric_area, b.metric_area
+    first, second = a, b
     # GEOS may round distance(p, q) and distance(q, p) differently: always measure from the
     # same one, the lesser by WKB (equal WKBs are the same geometry).
-    if shapely.to_wkb(second) < shapely.to_wkb(first):
-        first, second = second, first
-    return bool(shapely.dwithin(first, second, reach_m(a, b)))
+    if b.metric_wkb < a.metric_wkb:
+        first, second = b, a
+    return bool(shapely.dwithin(first.metric_area, second.metric_area, reach_m(a, b)))
 
 
 def _check_names(fp: Footprint) -> None:

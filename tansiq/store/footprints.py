@@ -23,12 +23,14 @@ margined window and the buffered boxes, then decided by tansiq.domain.deconflict
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
+import numpy as np
 import shapely
 import sqlalchemy as sa
 from shapely.geometry import Point
@@ -56,6 +58,8 @@ _SLACK_M: Final = 1.0  # boxes grow by this too, against rounding
 _ANCESTOR: Final = 1  # entry flags, packed into the cell key
 _LONG: Final = 2
 _SHORT_DAYS: Final = 16
+_FINEST_SEARCH: Final = 2  # a search refines its cells down to 4 km ones
+_SEARCH_CELLS: Final = 48
 _DAY_US: Final = 86_400_000_000
 _OPEN_US: Final = 1 << 62  # an open window end, as far out as a BigInteger allows with room
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
@@ -174,7 +178,7 @@ def _row(fp: Footprint) -> dict[str, Any]:
         "owner": fp.owner,
         "contact": fp.contact,
         "area_wkb": shapely.to_wkb(fp.area),
-        "metric_wkb": shapely.to_wkb(fp.metric_area),
+        "metric_wkb": fp.metric_wkb,
         "buffer_m": fp.buffer_m,
         "start_at": fp.start,
         "end_at": fp.end,
@@ -205,17 +209,51 @@ def find_conflicts(conn: Connection, fp: Footprint) -> list[Found]:
 
     `fp` itself need not be registered: a plan is checked before it is put.
     """
+    statement, values = _search(fp)
     found = []
-    for row in conn.execute(_SEARCH, _search_values(fp)).mappings():
+    for row in conn.execute(statement, values).mappings():
         other = _footprint(row)
         if other.key != fp.key and (reasons := conflict(fp, other)):
             found.append(Found(other, reasons))
     return sorted(found, key=lambda f: f.footprint.key)
 
 
-def _search() -> sa.Select[Any]:
-    """The search, built once: the rows of the footprints that share a cell and day (and the
-    window and box, checked in SQL) or a subject with the one searched from."""
+def _search(fp: Footprint) -> tuple[sa.Select[Any], dict[str, Any]]:
+    """The statement and values of a search from fp: the key lists are padded to a power of
+    two (with keys no cell has), so a few statements, each built once, serve every search."""
+    short, long = _search_keys(fp)
+    subjects = sorted(fp.subjects)
+    keys = _padded(max(len(short), len(long)))
+    sizes = (keys, keys, _padded(len(subjects)))
+    low, high = _window_us(fp)
+    min_x, min_y, max_x, max_y = _box(fp)
+    values: dict[str, Any] = {
+        "low": low,
+        "high": high,
+        "min_x": min_x,
+        "min_y": min_y,
+        "max_x": max_x,
+        "max_y": max_y,
+        "first": _day(low),
+        "last": _day(high),
+    }
+    for prefix, items, size, pad in (
+        ("s", short, sizes[0], -1),
+        ("l", long, sizes[1], -1),
+        ("j", subjects, sizes[2], ""),
+    ):
+        values |= {f"{prefix}{i}": items[i] if i < len(items) else pad for i in range(size)}
+    return _statement(*sizes), values
+
+
+def _padded(n: int) -> int:
+    return max(4, 1 << (n - 1).bit_length())  # 4 at least: most searches use one statement
+
+
+@functools.cache
+def _statement(short: int, long: int, subjects: int) -> sa.Select[Any]:
+    """The rows of the footprints that share a cell and day (and the window and box, checked
+    in SQL) or a subject with the one searched from; for so many keys and subjects."""
     t, c, s = footprints.c, footprint_cells.c, footprint_subjects.c
     near = (
         t.window_low <= sa.bindparam("high"),
@@ -226,35 +264,17 @@ def _search() -> sa.Select[Any]:
         t.max_y >= sa.bindparam("min_y"),
     )
     by_cell = sa.select(c.footprint_id).join(footprints, t.id == c.footprint_id)
-    short_days = c.day.between(sa.bindparam("first"), sa.bindparam("last"))
-    ids = sa.union(
-        by_cell.where(c.cell.in_(sa.bindparam("short", expanding=True)), short_days, *near),
-        by_cell.where(c.cell.in_(sa.bindparam("long", expanding=True)), *near),
-        sa.select(s.footprint_id).where(s.subject.in_(sa.bindparam("subjects", expanding=True))),
-    )
-    return sa.select(footprints).where(t.id.in_(ids))
+    days = c.day.between(sa.bindparam("first"), sa.bindparam("last"))
+    branches = [
+        by_cell.where(c.cell.in_(_params("s", short)), days, *near),
+        by_cell.where(c.cell.in_(_params("l", long)), *near),
+    ]
+    branches.append(sa.select(s.footprint_id).where(s.subject.in_(_params("j", subjects))))
+    return sa.select(footprints).where(t.id.in_(sa.union(*branches)))
 
 
-_SEARCH: Final = _search()
-
-
-def _search_values(fp: Footprint) -> dict[str, Any]:
-    low, high = _window_us(fp)
-    min_x, min_y, max_x, max_y = _box(fp)
-    short, long = _search_keys(fp)
-    return {
-        "low": low,
-        "high": high,
-        "min_x": min_x,
-        "min_y": min_y,
-        "max_x": max_x,
-        "max_y": max_y,
-        "first": _day(low),
-        "last": _day(high),
-        "short": short,
-        "long": long,
-        "subjects": sorted(fp.subjects),
-    }
+def _params(prefix: str, size: int) -> list[sa.BindParameter[Any]]:
+    return [sa.bindparam(f"{prefix}{i}") for i in range(size)]
 
 
 def _footprint(row: Mapping[Any, Any]) -> Footprint:
@@ -263,7 +283,7 @@ def _footprint(row: Mapping[Any, Any]) -> Footprint:
     margin_us = int(row["margin_us"])
     low, high = int(row["window_low"]), int(row["window_high"])
     return Footprint.checked_before(
-        shapely.from_wkb(row["metric_wkb"]),
+        bytes(row["metric_wkb"]),
         kind=FootprintKind(row["kind"]),
         ref=row["ref"],
         owner=row["owner"],
@@ -426,13 +446,64 @@ def _entries(fp: Footprint) -> Iterator[tuple[int, int]]:
 
 
 def _search_keys(fp: Footprint) -> tuple[list[int], list[int]]:
-    """The cell keys a search from fp reads: (short-window keys, long-window keys)."""
+    """The cell keys a search from fp reads: (short-window keys, long-window keys).
+
+    Its own cells (own and ancestor entries) and their ancestors (own entries). Any level
+    at or below its own will do, as long as the cells hold its whole buffered area: for the
+    many short-window entries, a big polygon or a long route searches finer cells that follow
+    its shape (_search_cover); for the few long ones, its own few cells.
+    """
     cover = _Cover.of(fp)
     own = list(cover.cells(cover.level))
-    found = [(cover.level, 0, cell) for cell in own]
-    found += [(cover.level, _ANCESTOR, cell) for cell in own]
-    for level in range(cover.level + 1, _LEVELS):
-        found += [(level, 0, cell) for cell in cover.cells(level)]
-    short = sorted({_key(level, flags, cell) for level, flags, cell in found})
-    long = sorted({_key(level, flags | _LONG, cell) for level, flags, cell in found})
+    short = _keys_from(*_search_cover(fp, cover, own))
+    long = _keys_from(cover.level, own, flags=_LONG)
     return short, long
+
+
+def _keys_from(level: int, cells: list[tuple[int, int]], flags: int = 0) -> list[int]:
+    found = [(level, 0, cell) for cell in cells]
+    found += [(level, _ANCESTOR, cell) for cell in cells]
+    for coarser in range(level + 1, _LEVELS):
+        shift = 2 * (coarser - level)
+        found += [(coarser, 0, cell) for cell in {(i >> shift, j >> shift) for i, j in cells}]
+    return sorted({_key(at, kind | flags, cell) for at, kind, cell in found})
+
+
+def _search_cover(
+    fp: Footprint, cover: _Cover, own: list[tuple[int, int]]
+) -> tuple[int, list[tuple[int, int]]]:
+    """The level and cells a search reads: the footprint's own, or, for an area of 16 km
+    cells or more, the finer cells (down to 4 km) within its reach while there are at most
+    _SEARCH_CELLS of them."""
+    level, cells = cover.level, np.array(own, dtype=np.int64)
+    if level > _FINEST_SEARCH and fp.area.geom_type != "Point":
+        area = fp.metric_area
+        shapely.prepare(area)  # the same area is tested against many squares
+        reach = fp.buffer_m * SCALE_BOUND + 2 * _SLACK_M
+        while level > _FINEST_SEARCH:
+            finer = _children(cells, cover, level - 1)
+            kept = finer[shapely.dwithin(_cell_boxes(level - 1, finer), area, reach)]
+            if len(kept) > _SEARCH_CELLS:
+                break
+            level, cells = level - 1, kept
+    return level, [(int(i), int(j)) for i, j in cells]
+
+
+_QUARTERS: Final = np.array([(a, b) for a in range(4) for b in range(4)], dtype=np.int64)
+
+
+def _children(cells: Any, cover: _Cover, level: int) -> Any:
+    """The cells of `level` inside `cells` (one level up) and the footprint's box."""
+    children = (cells[:, None, :] * 4 + _QUARTERS[None, :, :]).reshape(-1, 2)
+    shift = 2 * level
+    x, y = children[:, 0], children[:, 1]
+    inside = (x >= cover.x[0] >> shift) & (x <= cover.x[1] >> shift)
+    inside &= (y >= cover.y[0] >> shift) & (y <= cover.y[1] >> shift)
+    return children[inside]
+
+
+def _cell_boxes(level: int, cells: Any) -> Any:
+    """The cells' squares in the plane."""
+    side = _BASE_M * 4**level
+    low = cells.astype(np.float64) * side - _ORIGIN_M
+    return shapely.box(low[:, 0], low[:, 1], low[:, 0] + side, low[:, 1] + side)

@@ -333,3 +333,34 @@ _POSITION = (
     "synthetic, adm1_pcode, adm2_pcode, adm3_pcode, disputed, tlp) "
     "VALUES ('joc', 'checkpoint', :name, :lat, 44.4, 1000, false, '', '', '', false, 'amber')"
 )
+
+
+def test_long_routes_and_big_areas_search_finer_cells_and_miss_nothing(engine: Engine) -> None:
+    """A search from a 60 km area or an 80 km route reads 4 km cells along its shape, not its
+    whole box: every footprint around it on the same day, within reach or just beyond, is
+    still judged exactly as the rule judges it."""
+    rng = random.Random(9)
+    day = (T0, T0 + timedelta(hours=6), timedelta(hours=1))
+    registered = []
+    for i in range(600):
+        fp = random_footprint(rng, f"r{i}")
+        registered.append(replace(fp, start=day[0], end=day[1], margin=day[2]))
+    with writing(engine) as conn:
+        registry.put_many(conn, registered)
+    route = LineString([(43.6, 34.9), (44.0, 35.3), (44.3, 35.2), (44.7, 35.8)])
+    queries = [
+        op(ref="escort", area=route, buffer_m=800.0),
+        op(ref="escort-0", area=route, buffer_m=0.0),
+        op(ref="clearance", area=box(43.9, 35.1, 44.56, 35.64), buffer_m=2000.0),
+        op(
+            ref="ring", area=LineString(box(43.7, 34.9, 44.7, 35.9).exterior.coords), buffer_m=300.0
+        ),
+    ]
+    with reading(engine) as conn:
+        for fp in queries:
+            cover = registry._Cover.of(fp)
+            level, _ = registry._search_cover(fp, cover, list(cover.cells(cover.level)))
+            assert level < cover.level, fp.ref  # it did refine
+            expected = brute_force(registered, fp)
+            assert searched(conn, fp) == expected, fp.ref
+            assert expected, fp.ref
