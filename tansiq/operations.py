@@ -117,9 +117,13 @@ def _disputed_in_plane() -> list[Any]:
 # --- checks ----------------------------------------------------------------------------------
 
 
-def _visible(conn: Connection, actor: Principal, operation_id: str) -> OperationRecord:
+def _visible(
+    conn: Connection, actor: Principal, operation_id: str, *, lock: bool = True
+) -> OperationRecord:
+    """The operation if the actor may see it (locked for the change to come), else NotFound
+    exactly as for one that does not exist."""
     found = (
-        store.visible(conn, actor.viewer, operation_id)
+        store.visible(conn, actor.viewer, operation_id, lock=lock)
         if ops.is_operation_id(operation_id)
         else None
     )
@@ -577,7 +581,7 @@ def escalate(
     """Raise the escalations due at `now` (tansiq.domain.operations.due_escalations), record
     and audit each, and move each deadline on by one SLA. Never approves anything."""
     raised: list[ops.Escalation] = []
-    for record, _ in store.waiting(conn, now):
+    for record in store.waiting(conn, now):
         sla = policy.sla(OperationType(record.op_type))
         waiting = store.as_waiting(record, sla.total_seconds(), _valid_sides(conn, record))
         due = ops.due_escalations([waiting], now, policy.escalation)
@@ -596,14 +600,8 @@ def escalate(
             )
         level = max([e.level for e in due], default=record.escalation_level)
         assert record.submitted_at is not None
-        store.set_state(
-            conn,
-            record.id,
-            State.PENDING,
-            now,
-            escalation_level=level,
-            deadline_at=record.submitted_at + sla * (level + 1),
-        )
+        next_deadline = record.submitted_at + sla * (level + 1)
+        store.set_workflow(conn, record.id, now, escalation_level=level, deadline_at=next_deadline)
         raised += due
     return raised
 
@@ -634,7 +632,7 @@ def show(conn: Connection, actor: Principal, operation_id: str, now: datetime) -
     """Everything about one operation the actor may see: content, state, version, hash (and
     whether it matches), approvals with their validity, escalations, and its conflicts as
     disclosed to the actor's partner. The read is audited."""
-    record = _visible(conn, actor, operation_id)
+    record = _visible(conn, actor, operation_id, lock=False)
     hashes, trusted = _version_hashes(conn, record), _trusted_keys(conn)
     decisions = [
         {

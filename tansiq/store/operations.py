@@ -167,9 +167,15 @@ def visible_operations(
     return [_record(row) for row in conn.execute(query).mappings()]
 
 
-def visible(conn: Connection, viewer: Viewer, operation_id: str) -> OperationRecord | None:
-    """One operation if the viewer may see it, else None (as if it did not exist)."""
+def visible(
+    conn: Connection, viewer: Viewer, operation_id: str, *, lock: bool = False
+) -> OperationRecord | None:
+    """One operation if the viewer may see it, else None (as if it did not exist). With
+    `lock`, its row is locked to the end of the transaction (FOR UPDATE on PostgreSQL; SQLite
+    has one writer), so two decisions or a decision and a sweep never interleave."""
     query = sa.select(operations).where(operations.c.id == operation_id, visible_to(viewer))
+    if lock:
+        query = query.with_for_update(of=operations)
     row = conn.execute(query).mappings().first()
     return _record(row) if row else None
 
@@ -304,7 +310,12 @@ def set_state(
     conn: Connection, operation_id: str, state: State, now: datetime, **more: Any
 ) -> None:
     """Move an operation to `state` (with workflow columns such as deadline_at, break_glass)."""
-    values = {"state": state.value, "updated_at": now, **more}
+    set_workflow(conn, operation_id, now, state=state.value, **more)
+
+
+def set_workflow(conn: Connection, operation_id: str, now: datetime, **values: Any) -> None:
+    """Change workflow columns (deadline_at, escalation_level, ...) of an operation."""
+    values = {"updated_at": now, **values}
     conn.execute(operations.update().where(operations.c.id == operation_id).values(**values))
 
 
@@ -379,21 +390,17 @@ def decisions(conn: Connection, operation_id: str) -> list[StoredDecision]:
 # --- escalations and notices ---------------------------------------------------------------
 
 
-def waiting(conn: Connection, now: datetime) -> list[tuple[OperationRecord, list[str]]]:
-    """Pending operations whose deadline has passed, each with the sides that have approved
-    its current version (validity is the service's to check)."""
+def waiting(conn: Connection, now: datetime) -> list[OperationRecord]:
+    """Pending operations whose deadline has passed, locked for the sweep (rows another
+    transaction holds, being decided, are left for the next sweep)."""
     o = operations.c
-    query = sa.select(operations).where(o.state == State.PENDING.value, o.deadline_at <= now)
-    found = []
-    for row in conn.execute(query.order_by(o.id)).mappings():
-        record = _record(row)
-        approved = [
-            d.side
-            for d in decisions(conn, record.id)
-            if d.version == record.version and d.decision is Decision.APPROVE
-        ]
-        found.append((record, approved))
-    return found
+    query = (
+        sa.select(operations)
+        .where(o.state == State.PENDING.value, o.deadline_at <= now)
+        .order_by(o.id)
+        .with_for_update(of=operations, skip_locked=True)
+    )
+    return [_record(row) for row in conn.execute(query).mappings()]
 
 
 def as_waiting(

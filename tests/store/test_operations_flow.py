@@ -4,6 +4,7 @@ and what each side is told."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
@@ -725,3 +726,29 @@ def test_a_decision_signed_on_a_partners_node_counts_only_by_its_pinned_key(
     assert state is (State.APPROVED if pinned else State.PENDING)
     validity = [a["validity"] for a in show(engine, people["joc-analyst"], op)["approvals"]]
     assert validity == ["valid", "valid" if pinned else "invalid"]
+
+
+def test_two_approvals_at_the_same_moment_approve_the_operation(
+    engine: Engine, people: dict[str, Principal]
+) -> None:
+    op = create(engine, people["joc-analyst"])
+    submit(engine, people["joc-analyst"], op)
+    first_in, go_on = threading.Event(), threading.Event()
+    second: list[State] = []
+
+    def second_approver() -> None:
+        first_in.wait(10)
+        second.append(decide(engine, people["krg-approver"], op, Decision.APPROVE))
+
+    other = threading.Thread(target=second_approver)
+    other.start()
+    with writing(engine) as conn:
+        state = operations.decide(
+            conn, people["joc-approver"], op, Decision.APPROVE, None, POLICY, T0
+        )
+        first_in.set()
+        go_on.wait(0.5)  # the second approver starts while this one is not committed
+    other.join(10)
+    assert state is State.PENDING
+    assert second == [State.APPROVED]  # it waited for the first, then saw its approval
+    assert show(engine, people["joc-analyst"], op)["state"] == "approved"
