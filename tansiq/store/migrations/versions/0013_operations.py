@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.schema import SchemaItem
 
 revision = "0013"
 down_revision = "0012"
@@ -18,7 +19,7 @@ depends_on = None
 _TZ = sa.DateTime(timezone=True)
 
 
-def _operation_fk(table: str, primary: bool = False) -> list[sa.SchemaItem]:
+def _operation_fk(table: str, primary: bool = False) -> list[SchemaItem]:
     return [
         sa.Column("operation_id", sa.String(100), nullable=False),
         sa.ForeignKeyConstraint(
