@@ -3,7 +3,7 @@ from the node itself (nodes are air-gapped; nothing is fetched from the internet
 
 from fastapi import APIRouter
 
-from tansiq.web import admin_pages, incident_pages, pages, report_pages
+from tansiq.web import admin_pages, incident_pages, ops_pages, pages, report_pages
 from tansiq.web.pages import Renderer, mount_static
 
 
@@ -15,6 +15,7 @@ def router() -> APIRouter:
     combined.include_router(report_pages.router(render))
     combined.include_router(incident_pages.router(render))
     combined.include_router(admin_pages.router(render))
+    combined.include_router(ops_pages.router(render))
     return combined
 
 

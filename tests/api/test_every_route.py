@@ -60,6 +60,13 @@ PAGES = {
     ("POST", "/admin/users/token"),
     ("GET", "/admin/peers"),
     ("GET", "/admin/audit"),
+    ("GET", "/operations"),
+    ("GET", "/operations/new"),
+    ("GET", "/operations/{operation_id}"),
+    ("GET", "/approvals"),
+    ("GET", "/conflicts"),
+    ("GET", "/tasks"),
+    ("GET", "/border"),
 }
 
 SECRET_TITLE = "JOC only: cell seen near Makhmour"
