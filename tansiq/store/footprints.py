@@ -210,8 +210,10 @@ def find_conflicts(conn: Connection, fp: Footprint) -> list[Found]:
     `fp` itself need not be registered: a plan is checked before it is put.
     """
     statement, values = _search(fp)
+    sql, order = _compiled(statement, conn.dialect)
+    params = tuple(values[name] for name in order) if order is not None else values
     found = []
-    for row in conn.execute(statement, values).mappings():
+    for row in conn.exec_driver_sql(sql, params).mappings():
         other = _footprint(row)
         if other.key != fp.key and (reasons := conflict(fp, other)):
             found.append(Found(other, reasons))
@@ -244,6 +246,25 @@ def _search(fp: Footprint) -> tuple[sa.Select[Any], dict[str, Any]]:
     ):
         values |= {f"{prefix}{i}": items[i] if i < len(items) else pad for i in range(size)}
     return _statement(*sizes), values
+
+
+def _compiled(statement: sa.Select[Any], dialect: sa.Dialect) -> tuple[str, tuple[str, ...] | None]:
+    """A search statement's SQL for the database, and the order of its parameters when the
+    driver takes them by position: run as is, a search skips SQLAlchemy's per-call work on
+    its hundreds of parameters (half its time on a big area). Kept per statement and kind of
+    database, not per engine."""
+    key = (statement, dialect.name, dialect.paramstyle)
+    if key not in _COMPILED:
+        compiled = statement.compile(dialect=dialect)
+        positional = compiled.positional and compiled.positiontup
+        _COMPILED[key] = (
+            compiled.string,
+            tuple(compiled.positiontup or ()) if positional else None,
+        )
+    return _COMPILED[key]
+
+
+_COMPILED: dict[tuple[sa.Select[Any], str, str], tuple[str, tuple[str, ...] | None]] = {}
 
 
 def _padded(n: int) -> int:
