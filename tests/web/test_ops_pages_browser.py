@@ -498,3 +498,57 @@ def test_no_page_of_another_partner_leaks_through_the_operation_page(
     assert json.dumps(created["id"])[1:-1] in page.content()  # the id asked for, nothing else
     opened.console_errors.clear()  # the browser logs the API's 404
     opened.assert_clean()
+
+
+def test_break_glass_needs_a_reason_and_the_other_side_gets_a_notice_and_a_review_task(
+    context: BrowserContext, node: Node
+) -> None:
+    operation = _planned(node, "Hostage rescue")
+    opened = open_as(context, node, "joc-approver", f"/operations/{operation}")
+    page = opened.page
+    tid(page, "op-break-glass").click()
+    tid(page, "action-error").wait_for()
+    assert "reason" in tid(page, "action-error").inner_text()
+    tid(page, "action-reason").fill("Hostages to be moved tonight")
+    tid(page, "op-break-glass").click()
+    page.wait_for_selector('[data-testid="operation"][data-state="active"]')
+    assert tid(page, "op-fields").locator('dd[data-field="break-glass"]').is_visible()
+    expected_refusals(opened, 1)
+    opened.assert_clean()
+
+    context.clear_cookies()
+    opened = open_as(context, node, "krg-watch", "/conflicts")
+    page = opened.page
+    notice = page.locator(
+        f'[data-testid="notice"][data-kind="break-glass"]:has(a[href$="{operation}"])'
+    )
+    notice.wait_for()
+    assert "joc" in notice.inner_text()
+    page.goto(node.url + "/tasks")
+    review = page.locator('[data-column="open"] [data-testid="task"]', has_text=operation)
+    review.wait_for()
+    assert "from an operation" in review.inner_text()
+    opened.assert_clean()
+
+
+def test_empty_and_error_states(context: BrowserContext, node: Node) -> None:
+    opened = open_as(context, node, "joc-kurdish", "/approvals")
+    page = opened.page
+    status = tid(page, "status")
+    page.wait_for_selector('[data-testid="status"][data-state="empty"]')
+    assert "دەکات" in status.inner_text() or "Nothing waits" in status.inner_text()
+
+    page.route(
+        "**/api/border/alerts",
+        lambda route: route.fulfill(
+            status=503,
+            content_type="application/problem+json",
+            body=json.dumps({"title": "Unavailable", "status": 503, "detail": "node is busy"}),
+        ),
+    )
+    page.goto(node.url + "/border")
+    page.wait_for_selector('[data-testid="status"][data-state="error"]')
+    assert tid(page, "status").inner_text() == "node is busy"
+    assert tid(page, "status").get_attribute("role") == "alert"
+    opened.console_errors[:] = [e for e in opened.console_errors if "status of 503" not in e]
+    opened.assert_clean()
