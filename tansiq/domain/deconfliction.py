@@ -105,10 +105,11 @@ class Footprint:
         and its metric area projected then (`metric_wkb`), so neither is done again (a search
         rebuilds every candidate, and checking and projecting would cost it more than the
         rule)."""
+        if values.keys() != _FIELDS:
+            raise TypeError(f"a footprint has the fields {sorted(_FIELDS)}")
         fp = object.__new__(cls)
-        for name in cls.__dataclass_fields__:
-            if not name.startswith("_"):
-                object.__setattr__(fp, name, values[name])
+        for name, value in values.items():
+            object.__setattr__(fp, name, value)
         object.__setattr__(fp, "_metric", shapely.from_wkb(metric_wkb))
         object.__setattr__(fp, "_metric_wkb", metric_wkb)
         return fp
@@ -140,6 +141,9 @@ class Footprint:
         low = self.start - self.margin if self.start is not None else None
         high = self.end + self.margin if self.end is not None else None
         return low, high
+
+
+_FIELDS: Final = frozenset(name for name in Footprint.__dataclass_fields__ if name[0] != "_")
 
 
 def conflict(a: Footprint, b: Footprint) -> frozenset[ConflictReason]:

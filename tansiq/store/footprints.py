@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -196,6 +197,12 @@ def _row(fp: Footprint) -> dict[str, Any]:
 # --- reading ---------------------------------------------------------------------------------
 
 
+def any_of_kind(conn: Connection, kind: FootprintKind) -> bool:
+    """Whether any footprint of this kind is registered."""
+    query = sa.select(footprints.c.id).where(footprints.c.kind == kind.value).limit(1)
+    return conn.execute(query).first() is not None
+
+
 def get(conn: Connection, kind: FootprintKind, ref: str, origin: str = "") -> Footprint | None:
     """The footprint registered under (origin, kind, ref), or None."""
     t = footprints.c
@@ -211,7 +218,7 @@ def find_conflicts(conn: Connection, fp: Footprint) -> list[Found]:
     """
     statement, values = _search(fp)
     sql, order = _compiled(statement, conn.dialect)
-    params = tuple(values[name] for name in order) if order is not None else values
+    params = operator.itemgetter(*order)(values) if order is not None else values
     found = []
     for row in conn.exec_driver_sql(sql, params).mappings():
         other = _footprint(row)
