@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection
 
 from tansiq.accounts import Principal
 from tansiq.domain import operations as ops
+from tansiq.domain.approvals import Policy
 from tansiq.domain.deconfliction import Footprint, FootprintKind
 from tansiq.domain.operations import OperationType
 from tansiq.domain.reports import Role
@@ -55,6 +56,11 @@ def footprint(record: OperationRecord, contact: str) -> Footprint:
     )
 
 
+def duty_contact(owner: str) -> str:
+    """Whom to call about a partner's footprint where the node's policy is not at hand."""
+    return Policy().contact(owner, None)
+
+
 def _side_of_footprint(fp: Footprint, contact_of: Callable[[str], str]) -> store.Side:
     """A conflict's end; a footprint that names nobody to call (a position) gets its owner's
     duty contact from the node's policy."""
@@ -69,11 +75,31 @@ def deconflict(
     now: datetime,
     actor: str,
 ) -> list[int]:
-    """Register the operation's footprint and record its conflicts: new ones added, changed
-    reasons reopened, those no longer found resolved. The ids of its open conflicts."""
+    """Register the operation's footprint and record its conflicts (`recheck`)."""
     fp = footprint(record, contact_of(record.owner))
     footprints.put(conn, fp)
-    found = {f.footprint.key: f for f in footprints.find_conflicts(conn, fp)}
+    return recheck(conn, fp, contact_of, now, actor)
+
+
+def recheck(
+    conn: Connection,
+    fp: Footprint,
+    contact_of: Callable[[str], str],
+    now: datetime,
+    actor: str,
+) -> list[int]:
+    """Record a registered footprint's conflicts: new ones added, changed reasons reopened,
+    those no longer found resolved; the ids of its open conflicts. Only pairs with an
+    operation on one end are conflicts: two posts near each other are not (INTEROP 5.1).
+
+    Runs for an operation submitted or edited here, and for every other footprint that comes
+    or moves later (a position written, a track or a peer's footprint received), so a conflict
+    is found whichever of the two was registered first, on each node that holds both."""
+    found = {
+        f.footprint.key: f
+        for f in footprints.find_conflicts(conn, fp)
+        if FootprintKind.OPERATION in (fp.kind, f.footprint.kind)
+    }
     mine = _side_of_footprint(fp, contact_of)
     open_ids = []
     for known in store.open_conflicts_of(conn, fp.kind.value, fp.ref, fp.origin):
@@ -101,6 +127,29 @@ def deconflict(
             _add(conn, mine, _side_of_footprint(hit.footprint, contact_of), hit.reasons, actor, now)
         )
     return sorted(open_ids)
+
+
+def recheck_all(
+    conn: Connection,
+    fps: Iterable[Footprint],
+    contact_of: Callable[[str], str],
+    now: datetime,
+    actor: str,
+) -> None:
+    """`recheck` each footprint, unless no operation is registered at all (then none of them
+    can conflict: an import of thousands of positions costs one query)."""
+    if not footprints.any_of_kind(conn, FootprintKind.OPERATION):
+        return
+    for fp in fps:
+        recheck(conn, fp, contact_of, now, actor)
+
+
+def withdrawn(
+    conn: Connection, kind: FootprintKind, ref: str, origin: str, actor: str, now: datetime
+) -> None:
+    """A footprint left the registry (its owner removed it): its open conflicts resolved."""
+    for found in store.open_conflicts_of(conn, kind.value, ref, origin):
+        resolve(conn, found, f"{kind.value} withdrawn", actor, now)
 
 
 def _add(

@@ -47,7 +47,7 @@ from tansiq.domain.operations import (
 from tansiq.domain.reports import Role
 from tansiq.errors import Forbidden, InvalidInput, NotFound
 from tansiq.settings import Settings
-from tansiq.sharing import signing, stix
+from tansiq.sharing import operation_feed, signing, stix
 from tansiq.sharing.keys import node_key
 from tansiq.store import audit, objects
 from tansiq.store import keys as key_store
@@ -76,7 +76,7 @@ def _contact(conn: Connection, owner: str, policy: Policy) -> str:
     return policy.contact(owner, _side(conn, owner, policy))
 
 
-def _contacts(conn: Connection, policy: Policy) -> Callable[[str], str]:
+def contacts(conn: Connection, policy: Policy) -> Callable[[str], str]:
     """Whom to call about a partner's footprint: the policy's contact for it or its side."""
     parents = partner_parents(conn)
     return lambda owner: policy.contact(owner, ops.side_of(owner, parents, policy.sides))
@@ -165,6 +165,16 @@ def _check_reaches_sides(conn: Connection, record: OperationRecord) -> None:
 # --- planning --------------------------------------------------------------------------------
 
 
+def _require_planned_here(actor: Principal, record: OperationRecord) -> None:
+    """Only the node an operation was planned on changes it: another node holds a copy
+    (tansiq.sharing.operation_feed), on which its approvers decide and nothing else is done."""
+    ops.require_planner(actor.role, actor.partner, record.owner)
+    if record.origin:
+        raise Forbidden(
+            f"operation {record.id} is planned on {record.origin}'s node: change it there"
+        )
+
+
 def create(conn: Connection, actor: Principal, plan: Plan, policy: Policy, now: datetime) -> str:
     """A new operation of the actor's partner, in draft; its id (`operation--<uuid4>`)."""
     ops.require_planner(actor.role, actor.partner, actor.partner)
@@ -194,6 +204,7 @@ def create(conn: Connection, actor: Principal, plan: Plan, policy: Policy, now: 
         disputed=pcodes,
         sides=list(sides),
     )
+    operation_feed.announce(conn, operation_id)
     return operation_id
 
 
@@ -211,7 +222,7 @@ def edit(
     """A material edit: a new version (back to draft, approvals void; an active operation
     stays active and is reviewed by the other side). No change, no version."""
     record = _visible(conn, actor, operation_id)
-    ops.require_planner(actor.role, actor.partner, record.owner)
+    _require_planned_here(actor, record)
     content = plan.applied_to(record.content())
     if content.digest() == record.content_hash:
         return Edited(record.version, False, State(record.state), 0)
@@ -246,9 +257,10 @@ def edit(
     fresh = store.stored(conn, operation_id)
     assert fresh is not None
     if State(record.state) in ops.LIVE_STATES:
-        conflicts.deconflict(conn, fresh, _contacts(conn, policy), now, actor.name)
+        conflicts.deconflict(conn, fresh, contacts(conn, policy), now, actor.name)
     if state is State.ACTIVE:
         _tell_other_sides(conn, fresh, policy, "edited-in-flight", actor.name, now, review=True)
+    operation_feed.announce(conn, operation_id)
     return Edited(version, True, state, len(voided))
 
 
@@ -257,7 +269,7 @@ def submit(
 ) -> State:
     """draft -> submitted (deconflicted) -> pending-approval, with its deadline."""
     record = _visible(conn, actor, operation_id)
-    ops.require_planner(actor.role, actor.partner, record.owner)
+    _require_planned_here(actor, record)
     ops.next_state(State(record.state), Event.SUBMIT)
     _check_reaches_sides(conn, record)
     deadline = now + policy.sla(OperationType(record.op_type))
@@ -282,7 +294,7 @@ def submit(
     )
     fresh = store.stored(conn, operation_id)
     assert fresh is not None
-    found = conflicts.deconflict(conn, fresh, _contacts(conn, policy), now, actor.name)
+    found = conflicts.deconflict(conn, fresh, contacts(conn, policy), now, actor.name)
     state = ops.next_state(State.SUBMITTED, Event.DECONFLICTED)
     store.set_state(conn, operation_id, state, now)
     _audit(
@@ -298,6 +310,7 @@ def submit(
     )
     if len(record.sides_needed) == 1:
         _tell_other_sides(conn, fresh, policy, "own-zone", actor.name, now, review=False)
+    operation_feed.announce(conn, operation_id)
     return state
 
 
@@ -464,7 +477,9 @@ def decide(
         key=key.public(),
         reason=text,
     )
-    return _settle(conn, record, decision, actor.name, now)
+    state = _settle(conn, record, decision, actor.name, now)
+    operation_feed.announce(conn, operation_id)
+    return state
 
 
 def _settle(
@@ -494,7 +509,9 @@ def decision_received(
         return State(record.state)
     if decision.side not in _valid_sides(conn, record, decision.decision):
         return State(record.state)
-    return _settle(conn, record, decision.decision, "sync", now)
+    state = _settle(conn, record, decision.decision, "sync", now)
+    operation_feed.announce(conn, record.id)
+    return state
 
 
 # --- activation, closing, cancelling ------------------------------------------------------
@@ -513,7 +530,7 @@ def activate(
     """approved -> active; or with break-glass, by an approver of the owner's partner, from
     submitted or pending: active, recorded, and a review task for every other side."""
     record = _visible(conn, actor, operation_id)
-    ops.require_planner(actor.role, actor.partner, record.owner)
+    _require_planned_here(actor, record)
     if not break_glass:
         ops.next_state(State(record.state), Event.ACTIVATE)
         missing = set(record.sides_needed) - _valid_sides(conn, record)
@@ -523,6 +540,7 @@ def activate(
             )
         store.set_state(conn, operation_id, State.ACTIVE, now)
         _audit(conn, actor.name, "operation-activate", operation_id, now, version=record.version)
+        operation_feed.announce(conn, operation_id)
         return State.ACTIVE
     if actor.role is not Role.APPROVER:
         raise Forbidden(f"only an approver of {record.owner} may activate by break-glass")
@@ -541,6 +559,7 @@ def activate(
         was=record.state,
     )
     _tell_other_sides(conn, record, policy, "break-glass", actor.name, now, review=True)
+    operation_feed.announce(conn, operation_id)
     return State.ACTIVE
 
 
@@ -555,7 +574,7 @@ def finish(
     """close (active -> closed) or cancel: out of the deconfliction registry, its open
     conflicts resolved."""
     record = _visible(conn, actor, operation_id)
-    ops.require_planner(actor.role, actor.partner, record.owner)
+    _require_planned_here(actor, record)
     state = ops.next_state(State(record.state), event)
     text = ops.check_reason(reason, required=False, what="")
     store.set_state(conn, operation_id, state, now, deadline_at=None)
@@ -569,6 +588,7 @@ def finish(
         reason=text,
     )
     conflicts.unregister(conn, operation_id, f"operation {state.value}", actor.name, now)
+    operation_feed.announce(conn, operation_id)
     return state
 
 
@@ -602,6 +622,7 @@ def escalate(
         assert record.submitted_at is not None
         next_deadline = record.submitted_at + sla * (level + 1)
         store.set_workflow(conn, record.id, now, escalation_level=level, deadline_at=next_deadline)
+        operation_feed.announce(conn, record.id)
         raised += due
     return raised
 

@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Connection
 
+from tansiq import conflicts
+from tansiq.domain.deconfliction import FootprintKind
 from tansiq.domain.positions import Position, PositionDraft
 from tansiq.errors import InvalidInput
 from tansiq.sharing import stix
-from tansiq.store import audit
+from tansiq.store import audit, footprints
 from tansiq.store import positions as store
 from tansiq.store.partners import find_partner
 
@@ -45,6 +47,7 @@ def save(
     """
     _require_partners(conn, {code for d in drafts for code in (d.partner, *d.releasable_to)})
     written = store.put_positions(conn, (place(locator, d) for d in drafts))
+    _deconflict(conn, written.changed_ids, actor, now)
     audit.append(
         conn,
         at=now,
@@ -58,6 +61,15 @@ def save(
         },
     )
     return written
+
+
+def _deconflict(conn: Connection, ids: Sequence[int], actor: str, now: datetime) -> None:
+    """A post written near a planned operation is a conflict found now, not at the
+    operation's next edit (tansiq.conflicts.recheck)."""
+    fps = (footprints.get(conn, FootprintKind.POSITION, str(i)) for i in ids)
+    conflicts.recheck_all(
+        conn, [fp for fp in fps if fp is not None], conflicts.duty_contact, now, actor
+    )
 
 
 def _require_partners(conn: Connection, codes: Iterable[str]) -> None:

@@ -131,19 +131,23 @@ def sync(
 
     Safe to interrupt and to run again: each page commits with its cursor.
     """
+    from tansiq.operations import contacts, policy_from  # the CLI starts faster without it
+
     settings = settings_from(db)
     with engine_for(db) as engine:
         with reading(engine) as conn:
             require_schema(conn)
             node_partner(conn)
             chosen = [require_peer(conn, name)] if name else list_peers(conn)
+            contact_of = contacts(conn, policy_from(settings))
         summaries = []
         with progress("syncing", "objects") as advance:
             for peer in chosen:
                 with client_for(peer, settings.sync_timeout_s) as client:
-                    summaries.append(
-                        sync_peer(engine, peer, client, now, settings.sync_page_size, advance)
+                    pulled = sync_peer(
+                        engine, peer, client, now, settings.sync_page_size, advance, contact_of
                     )
+                    summaries.append(pulled)
     _print_sync([s.as_dict() for s in summaries], json)
 
 

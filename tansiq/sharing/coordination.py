@@ -28,6 +28,7 @@ import httpx
 import orjson
 from sqlalchemy.engine import Connection, Engine
 
+from tansiq import conflicts
 from tansiq.accounts import Principal
 from tansiq.domain import feed
 from tansiq.domain.deconfliction import FootprintKind
@@ -45,8 +46,20 @@ CURSOR: Final = "coordination"
 """The feed's cursor in sync_cursors, beside the TAXII collections'."""
 MAX_PAGE: Final = 1000
 
-Apply = Callable[[Connection, str, str, dict[str, Any] | None, datetime], None]
-"""Apply one received row: (conn, origin partner, key, body or None for a removal, now)."""
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """Where a received row is applied: the transaction, the peer it came from (its partner
+    code), the time, and whom to call about a partner's footprint (the node's policy)."""
+
+    conn: Connection
+    origin: str
+    now: datetime
+    contact_of: Callable[[str], str]
+
+
+Apply = Callable[[Received, str, dict[str, Any] | None], None]
+"""Apply one received row: (where, key, body or None for a removal)."""
 
 _TOPICS: dict[str, Apply] = {}
 
@@ -85,6 +98,7 @@ def pull(
     peer: peer_store.Peer,
     client: httpx.Client,
     now: Callable[[], datetime],
+    contact_of: Callable[[str], str] = conflicts.duty_contact,
     limit: int = 500,
 ) -> PullSummary:
     """Every feed row of `peer` after the stored cursor, applied page by page."""
@@ -98,7 +112,7 @@ def pull(
         if entries:
             with writing(engine) as conn:
                 for entry in entries:
-                    _apply(conn, peer.name, entry, now(), summary)
+                    _apply(Received(conn, peer.name, now(), contact_of), entry, summary)
                 last = int(entries[-1]["seq"])
                 peer_store.set_cursor(conn, peer.name, CURSOR, last, now())
         if not page["more"] or not entries:
@@ -140,9 +154,7 @@ def _page(peer: peer_store.Peer, content: bytes, after: int) -> dict[str, Any]:
     return {"entries": entries, "more": more}
 
 
-def _apply(
-    conn: Connection, origin: str, entry: dict[str, Any], now: datetime, summary: PullSummary
-) -> None:
+def _apply(at: Received, entry: dict[str, Any], summary: PullSummary) -> None:
     topic, key, body = entry.get("topic"), entry.get("key"), entry.get("body")
     try:
         if not isinstance(topic, str) or topic not in _TOPICS:
@@ -151,23 +163,28 @@ def _apply(
             raise InvalidInput("a row needs a key")
         if body is not None and not isinstance(body, dict):
             raise InvalidInput("a row's body must be an object or null")
-        with conn.begin_nested():
-            _TOPICS[topic](conn, origin, key, body, now)
+        with at.conn.begin_nested():
+            _TOPICS[topic](at, key, body)
     except InvalidInput as exc:
         summary.rejected += 1
         reason = {"seq": str(entry.get("seq")), "topic": str(topic), "reason": str(exc)}
         summary.rejections.append(reason)
         audit.append(
-            conn, at=now, actor="sync", action="reject-coordination", subject=origin, detail=reason
+            at.conn,
+            at=at.now,
+            actor="sync",
+            action="reject-coordination",
+            subject=at.origin,
+            detail=reason,
         )
         return
     summary.applied += 1
 
 
-def _apply_footprint(
-    conn: Connection, origin: str, key: str, body: dict[str, Any] | None, now: datetime
-) -> None:
-    """A peer's footprint into the registry under its origin (or out of it)."""
+def _apply_footprint(at: Received, key: str, body: dict[str, Any] | None) -> None:
+    """A peer's footprint into the registry under its origin (or out of it), and its
+    conflicts with what this node holds found (or resolved) here too."""
+    conn, origin = at.conn, at.origin
     kind_text, _, ref = key.partition(":")
     try:
         kind = FootprintKind(kind_text)
@@ -175,12 +192,14 @@ def _apply_footprint(
         raise InvalidInput(f"unknown footprint kind in key {key!r}") from None
     if body is None:
         footprints.remove(conn, kind, ref, origin)
+        conflicts.withdrawn(conn, kind, ref, origin, "sync", at.now)
         return
     fp = feed.read_footprint(body, origin)
     if (fp.kind, fp.ref) != (kind, ref):
         raise InvalidInput(f"footprint {key!r} carries another key")
     require_speaks_for(conn, origin, fp.owner)
     footprints.put(conn, fp)
+    conflicts.recheck(conn, fp, at.contact_of, at.now, "sync")
 
 
 def require_speaks_for(conn: Connection, origin: str, owner: str) -> None:

@@ -26,16 +26,19 @@ import httpx
 import orjson
 from sqlalchemy.engine import Engine
 
+from tansiq import conflicts
 from tansiq.ahead import Ahead, read_ahead
 from tansiq.domain.markings import NAMESPACE
 from tansiq.errors import InvalidInput, PeerUnavailable
-from tansiq.sharing import arrivals, coordination, exchange, stix
+from tansiq.sharing import arrivals, coordination, exchange, operation_feed, stix
 from tansiq.sharing.keys import learn_peer_key
 from tansiq.store import audit, objects
 from tansiq.store import peers as peer_store
 from tansiq.store.database import writing
 
 ROOT = "taxii2/exchange/"
+TOPICS = (operation_feed.OPERATION, operation_feed.DECISION)
+"""Imported for their coordination topics (footprints are tansiq.sharing.coordination's own)."""
 COLLECTIONS = ("intel", "withdrawals")
 """Pulled in this order; versions decide when a tombstone and an object cross."""
 MEDIA = "application/taxii+json;version=2.1"
@@ -126,6 +129,7 @@ def sync_peer(
     now: Callable[[], datetime],
     page_size: int,
     on_page: Callable[[int], None] = lambda _: None,
+    contact_of: Callable[[str], str] = conflicts.duty_contact,
 ) -> SyncSummary:
     """Pull every collection of one peer until it has nothing newer, then its coordination
     feed (tansiq.sharing.coordination: deconfliction pointers, operations, decisions).
@@ -141,7 +145,7 @@ def sync_peer(
     summary = SyncSummary(peer.name)
     for name in COLLECTIONS:
         _pull_collection(engine, peer, name, client, now, page_size, summary, on_page)
-    summary.coordination = coordination.pull(engine, peer, client, now)
+    summary.coordination = coordination.pull(engine, peer, client, now, contact_of)
     with writing(engine) as conn:
         if summary.counts["created"] >= ANALYZE_AFTER:
             objects.analyze(conn)

@@ -93,6 +93,8 @@ class OperationRecord:
     created_by: str
     created_at: datetime
     updated_at: datetime
+    origin: str = ""
+    """"" when planned on this node; else the partner whose node sent this copy."""
 
     def content(self) -> Content:
         """The version's content rebuilt from the stored columns (so a changed column changes
@@ -142,6 +144,7 @@ def _record(row: Mapping[Any, Any]) -> OperationRecord:
         created_by=row["created_by"],
         created_at=utc(row["created_at"]),
         updated_at=utc(row["updated_at"]),
+        origin=row["origin"],
     )
 
 

@@ -10,7 +10,7 @@ is in the WHERE of every read, before any limit, so pages and counts agree with 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,6 +32,8 @@ class Written:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    changed_ids: tuple[int, ...] = field(default=(), compare=False)
+    """The positions inserted or replaced (for their deconfliction); not part of the counts."""
 
 
 def visible_to(viewer: Viewer) -> sa.ColumnElement[bool]:
@@ -47,19 +49,21 @@ def put_positions(conn: Connection, found: Iterable[Position]) -> Written:
     one is replaced when anything about it differs (its marking included), else left alone.
     Each one inserted or replaced is registered for deconfliction (tansiq.store.footprints)."""
     created = updated = unchanged = 0
+    changed: list[int] = []
     for position in found:
         values = _values(position)
         audience = position.draft.marking.audience()
         stored = _stored(conn, values["partner_code"], values["name"])
         if stored is None:
-            _insert(conn, values, audience)
+            changed.append(_insert(conn, values, audience))
             created += 1
         elif _same(stored, values) and _audience(conn, stored["id"]) == audience:
             unchanged += 1
         else:
             _replace(conn, stored["id"], values, audience)
+            changed.append(int(stored["id"]))
             updated += 1
-    return Written(created, updated, unchanged)
+    return Written(created, updated, unchanged, tuple(changed))
 
 
 def _values(position: Position) -> dict[str, Any]:
@@ -115,11 +119,12 @@ def _audience(conn: Connection, position_id: int) -> frozenset[str]:
     return frozenset(conn.execute(query).scalars())
 
 
-def _insert(conn: Connection, values: dict[str, Any], audience: frozenset[str]) -> None:
+def _insert(conn: Connection, values: dict[str, Any], audience: frozenset[str]) -> int:
     key = conn.execute(positions.insert().values(**values)).inserted_primary_key
     assert key is not None
     _set_audience(conn, int(key[0]), audience)
     footprints.register_position(conn, int(key[0]), values)
+    return int(key[0])
 
 
 def _replace(

@@ -41,6 +41,7 @@ operations = sa.Table(
     sa.Column("created_by", sa.String(100), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("origin", sa.String(32), nullable=False, server_default=""),
     sa.Index("ix_operations_state", "state"),
     sa.Index("ix_operations_owner", "owner"),
 )

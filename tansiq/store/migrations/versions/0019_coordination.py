@@ -1,4 +1,5 @@
-"""Tables for the coordination feed between nodes (issue 6).
+"""Tables for the coordination feed between nodes, and where each operation was planned
+(`operations.origin`: "" here, else the peer whose node sent the copy) (issue 6).
 
 Revision ID: 0019
 Revises: 0018
@@ -17,6 +18,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("operations") as batch:
+        batch.add_column(sa.Column("origin", sa.String(32), nullable=False, server_default=""))
     op.create_table(
         "coordination_outbox",
         sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
@@ -42,5 +45,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("operations") as batch:
+        batch.drop_column("origin")
     op.drop_table("coordination_audience")
     op.drop_table("coordination_outbox")
