@@ -14,6 +14,7 @@ from typing import Any
 from shapely.geometry import Point
 from sqlalchemy.engine import Connection
 
+from tansiq import conflicts
 from tansiq.accounts import Principal
 from tansiq.domain import checkpoints as domain
 from tansiq.domain.checkpoints import (
@@ -54,7 +55,9 @@ def register(
     _check_new(conn, who.partner, drafts)
     ids = store.insert(conn, drafts, now)
     found = (footprint(_as_checkpoint(i, d)) for i, d in zip(ids, drafts, strict=True))
-    footprints.put_many(conn, [fp for fp in found if fp is not None])
+    registered = [fp for fp in found if fp is not None]
+    footprints.put_many(conn, registered)
+    conflicts.recheck_all(conn, registered, conflicts.duty_contact, now, who.name)
     detail = {"count": len(ids), "ids": ids}
     audit.append(
         conn, at=now, actor=who.name, action="register", subject="checkpoints", detail=detail

@@ -19,6 +19,7 @@ from shapely.geometry import Point
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from tansiq import conflicts
 from tansiq.border import record_observation
 from tansiq.cot.events import DELETE_TYPE, UNKNOWN
 from tansiq.cot.parse import InEvent, Rejected, parse_event
@@ -116,6 +117,7 @@ class Intake:
             with writing(self.engine) as conn:
                 new = put_track(conn, track)
                 footprints.put(conn, registered)
+                conflicts.recheck_all(conn, [registered], conflicts.duty_contact, now, "cot")
         except UidTaken as exc:
             self.log(f"rejected {peer}: {exc}")
             return
@@ -133,6 +135,9 @@ class Intake:
             removed = remove_track(conn, event.link_uid, self.partner)
             if removed:
                 footprints.remove(conn, FootprintKind.TRACK, event.link_uid)
+                conflicts.withdrawn(
+                    conn, FootprintKind.TRACK, event.link_uid, "", "cot", self.clock()
+                )
         if removed:
             self.log(f"track deleted {peer}: uid {event.link_uid!r}")
         else:
@@ -145,6 +150,7 @@ class Intake:
                 gone = sweep_stale(conn, self.clock())
                 for uid in gone:
                     footprints.remove(conn, FootprintKind.TRACK, uid)
+                    conflicts.withdrawn(conn, FootprintKind.TRACK, uid, "", "cot", self.clock())
         except SQLAlchemyError as exc:
             self.log(f"sweep failed: database error {type(exc).__name__}")
             return
