@@ -72,6 +72,12 @@ class Settings(BaseSettings):
         description="How often the server folds newly imported incidents into the map's grid "
         "(0: never; the map stays exact, only slower).",
     )
+    deadline_sweep_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="How often the server escalates operations whose approval deadline passed "
+        "and tasks overdue (0: never; run `tansiq ops escalate` and `tansiq tasks escalate`).",
+    )
     taxii_default_limit: int = Field(
         default=100, ge=1, description="TAXII page size when the client sends no limit."
     )

@@ -15,12 +15,14 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
 from tansiq import __version__
+from tansiq import operations as operation_service
 from tansiq.api import (
     analysis,
     areas,
     border,
     checkpoints,
     coordination,
+    deadlines,
     docs,
     geocode,
     grid_folding,
@@ -48,15 +50,18 @@ from tansiq.web import router as web_router
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Run the intake validator and the grid folder while the app runs, unless the caller
-    does their work itself (tests)."""
+    """Run the intake validator, the grid folder and the deadline sweeper while the app runs,
+    unless the caller does their work itself (tests)."""
     if not app.state.background_validation:
         yield
         return
-    fold_s = app.state.settings.grid_fold_seconds
+    settings = app.state.settings
+    clock = partial(state_now, app.state)
+    policy = operation_service.policy_from(settings)
     with (
-        worker.running(app.state, partial(state_now, app.state)),
-        grid_folding.running(app.state.engine, fold_s),
+        worker.running(app.state, clock),
+        grid_folding.running(app.state.engine, settings.grid_fold_seconds),
+        deadlines.running(app.state.engine, policy, clock, settings.deadline_sweep_seconds),
     ):
         yield
 
