@@ -13,7 +13,7 @@ from tansiq.domain.reports import Role
 from tansiq.settings import Settings, sqlite_url
 from tansiq.store import migrate
 from tansiq.store.database import create_db_engine, writing
-from tansiq.store.partners import add_partner
+from tansiq.store.partners import add_partner, set_node_partner
 from tests.conftest import FROZEN_NOW
 from tests.web.test_pages import PASSWORD, Client, asset_links
 
@@ -44,6 +44,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Client:
         add_partner(conn, "joc", "Joint Operations Command", None, FROZEN_NOW)
         add_partner(conn, "krg", "Kurdistan Region Security Council", None, FROZEN_NOW)
         add_partner(conn, "krg-asayish", "Asayish", "krg", FROZEN_NOW)
+        set_node_partner(conn, "joc")
         accounts.create_user(conn, "watch", "krg-asayish", Role.APPROVER, PASSWORD, FROZEN_NOW)
         planner, _ = accounts.create_user(conn, "planner", "joc", Role.ANALYST, None, FROZEN_NOW)
         plan = Plan(

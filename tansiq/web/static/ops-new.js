@@ -41,13 +41,14 @@ function showDrawing() {
   map.getContainer().dataset.vertices = String(count);
 }
 
-form.querySelectorAll('input[name="mode"]').forEach((radio) => radio.addEventListener('change', () => {
-  tool.setMode(radio.value);
+field('mode').addEventListener('change', () => {
+  const mode = field('mode').value;
+  tool.setMode(mode);
   form.querySelectorAll('[data-size]').forEach((label) => {
-    label.hidden = !((label.dataset.size === 'width_m' && radio.value === 'route')
-      || (label.dataset.size === 'radius_m' && radio.value === 'point'));
+    label.hidden = !((label.dataset.size === 'width_m' && mode === 'route')
+      || (label.dataset.size === 'radius_m' && mode === 'point'));
   });
-}));
+});
 ['width_m', 'radius_m'].forEach((name) => field(name).addEventListener('input', () => {
   tool.setSize(name, field(name).value);
 }));
