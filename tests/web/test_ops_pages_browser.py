@@ -321,6 +321,9 @@ def test_approvers_of_both_sides_approve_in_their_inbox_and_the_operation_shows_
 
     page.goto(f"{node.url}/operations/{operation}")
     page.wait_for_selector('[data-testid="operation"][data-state="approved"]')
+    assert tid(page, "op-map").get_attribute("data-area") == "circle"
+    assert page.locator("path.op-area").count() == 1
+    shoot(page, "operation")
     decisions = page.locator('[data-testid="decision"][data-validity="valid"]')
     assert decisions.count() == 2
     hash_shown = page.locator('dd[data-field="hash"] code').inner_text()

@@ -7,6 +7,7 @@ import { conflictList } from './ops-conflict-view.js';
 import {
   VIEWER, formatWhen, getJson, send, setStatus, stateBadge, tlpBadge,
 } from './ops-common.js';
+import { baseMap } from './ops-map.js';
 import { formatNumber, t } from './strings.js';
 
 const id = VIEWER.operation;
@@ -16,6 +17,37 @@ const actions = document.querySelector('[data-testid="op-actions"]');
 const reason = document.getElementById('action-reason');
 const actionError = document.querySelector('[data-testid="action-error"]');
 const PLANNERS = ['analyst', 'watch', 'approver', 'admin'];
+
+let areaMap = null;
+
+/** The [lat, lon] pairs of a normalised WKT (POINT, LINESTRING or one-ring POLYGON). */
+function wktPoints(wkt) {
+  return (wkt.match(/-?\d+(?:\.\d+)?\s+-?\d+(?:\.\d+)?/g) || []).map((pair) => {
+    const [lon, lat] = pair.trim().split(/\s+/).map(Number);
+    return [lat, lon];
+  });
+}
+
+/** The operation's area on the map: as planned, with its extent (radius, half-width). */
+function drawArea(op) {
+  if (!areaMap) areaMap = baseMap('op-map');
+  const { map } = areaMap;
+  if (areaMap.layer) areaMap.layer.remove();
+  const points = wktPoints(op.area.wkt);
+  const style = { color: '#0b57d0', weight: 3, fillOpacity: 0.15, className: 'op-area' };
+  const layer = L.featureGroup();
+  if (op.area.kind === 'circle') {
+    L.circle(points[0], { ...style, radius: op.area.extent_m }).addTo(layer);
+  } else if (op.area.kind === 'corridor') {
+    L.polyline(points, style).addTo(layer);
+    points.forEach((p) => L.circle(p, { ...style, weight: 1, radius: op.area.extent_m }).addTo(layer));
+  } else {
+    L.polygon(points, style).addTo(layer);
+  }
+  areaMap.layer = layer.addTo(map);
+  map.fitBounds(layer.getBounds(), { padding: [24, 24], maxZoom: 13 });
+  map.getContainer().dataset.area = op.area.kind;
+}
 
 function field(label, value, name) {
   return [h('dt', null, label), h('dd', { attrs: { 'data-field': name } }, value)];
@@ -116,6 +148,7 @@ function show(op) {
     return button;
   }) : [h('p', { className: 'empty' }, t('ops.actions.none'))]));
   article.hidden = false;
+  drawArea(op);
   article.dataset.state = op.state;
 }
 
