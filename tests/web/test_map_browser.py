@@ -438,8 +438,9 @@ def test_filters_are_reachable_by_keyboard_with_visible_focus(map_page: MapPage)
     page = map_page.page
 
     focused = []
-    # The top bar first (skip link, menu, language, log out); a date input takes three stops.
-    for _ in range(22):
+    # The top bar first (skip link, menu, the conflict alert when shown, language, log out); a
+    # date input takes three stops.
+    for _ in range(27):
         page.keyboard.press("Tab")
         focused.append(page.evaluate("document.activeElement.dataset.testid || ''"))
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
