@@ -249,6 +249,19 @@ def conflicts_for(
     return shown
 
 
+def unacknowledged(conn: Connection, actor: Principal) -> int:
+    """How many open conflicts the actor's partner has yet to acknowledge: a count of its own
+    items, which tells nothing of the other side (the page header's alert; not a disclosure)."""
+    return sum(
+        1
+        for c in store.conflicts_of_partner(conn, actor.partner)
+        if any(
+            end.owner == actor.partner and ack is None
+            for end, ack in ((c.a, c.a_ack_at), (c.b, c.b_ack_at))
+        )
+    )
+
+
 def _own_ops(
     conn: Connection, actor: Principal, found: Sequence[StoredConflict]
 ) -> dict[str, OperationRecord]:

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 from tansiq import conflicts, operations
 from tansiq.accounts import Principal
 from tansiq.api.auth import Caller, caller
-from tansiq.api.deps import now
+from tansiq.api.deps import now, read_conn
 from tansiq.domain import operations as ops
 from tansiq.domain.approvals import Plan, Policy
 from tansiq.domain.markings import parse_tlp
@@ -226,6 +226,15 @@ def list_conflicts(
         return {"conflicts": found, "notices": operations.notices_for(conn, who, policy)}
 
     return _write(request, who, work)
+
+
+@router.get("/api/conflicts/unacknowledged")
+def unacknowledged_conflicts(
+    who: Caller, conn: Annotated[Connection, Depends(read_conn)]
+) -> dict[str, int]:
+    """How many open conflicts the caller's partner has yet to acknowledge (the page header's
+    alert): a count of its own, so it is neither a disclosure nor audited."""
+    return {"count": conflicts.unacknowledged(conn, who)}
 
 
 @router.post("/api/conflicts/{conflict_id}/ack")

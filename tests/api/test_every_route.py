@@ -212,6 +212,7 @@ PROTECTED: dict[tuple[str, str], dict[str, Any]] = {
     },
     ("POST", "/api/checkpoints/{checkpoint_id}/close"): {},
     ("GET", "/api/coordination/feed"): {},  # peer nodes' accounts only; 404 for people
+    ("GET", "/api/conflicts/unacknowledged"): {},
     ("GET", "/api/checkpoints/verify"): {"params": {"lat": 35.37, "lon": 44.3}},
     ("POST", "/api/operations"): {
         "json": {

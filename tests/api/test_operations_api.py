@@ -15,7 +15,8 @@ from tansiq.api.app import create_app
 from tansiq.domain.reports import Role
 from tansiq.geo.locator import AreaLocator
 from tansiq.settings import Settings
-from tansiq.store.database import writing
+from tansiq.store import audit
+from tansiq.store.database import reading, writing
 from tests.conftest import FROZEN_NOW
 from tests.factories import make_position
 from tests.nodes import setup_node
@@ -238,3 +239,32 @@ def test_conflicts_over_http_tell_whom_to_call_not_the_plan(
         == "acknowledged"
     )
     assert api("krg-analyst", "POST", "/api/conflicts/x/ack").status_code == 400
+
+
+def _unacknowledged(api: Api, who: str) -> int:
+    answer = api(who, "GET", "/api/conflicts/unacknowledged")
+    assert answer.status_code == 200, answer.text
+    return int(answer.json()["count"])
+
+
+def test_the_header_alert_counts_own_conflicts_without_a_disclosure(
+    api: Api, engine: Engine, locator: AreaLocator
+) -> None:
+    with writing(engine) as conn:
+        post = make_position(partner="krg", name="Peshmerga post 8", latitude=35.47, longitude=44.4)
+        positions.save(conn, locator, [post], "test", FROZEN_NOW)
+    op = add(api)["id"]
+    api("joc-analyst", "POST", f"/api/operations/{op}/submit")
+    with reading(engine) as conn:
+        before = len(audit.entries(conn))
+
+    counts = {
+        who: _unacknowledged(api, who) for who in ("joc-analyst", "krg-analyst", "jcc-analyst")
+    }
+
+    assert counts == {"joc-analyst": 1, "krg-analyst": 1, "jcc-analyst": 0}
+    with reading(engine) as conn:
+        assert len(audit.entries(conn)) == before  # a count is not a disclosure
+    (conflict,) = api("krg-analyst", "GET", "/api/conflicts").json()["conflicts"]
+    api("krg-analyst", "POST", f"/api/conflicts/{conflict['id']}/ack")
+    assert (_unacknowledged(api, "krg-analyst"), _unacknowledged(api, "joc-analyst")) == (0, 1)

@@ -1,22 +1,18 @@
 /* The header's conflict alert, on every page of a signed-in person: a badge linking to the
  * conflicts page while the viewer's partner has conflicts it has not acknowledged. It asks
- * GET /api/conflicts, which tells only the viewer's own partner's conflicts. It stands alone
- * (no strings.js): its label is rendered into base.html already translated. */
+ * GET /api/conflicts/unacknowledged, a count of the viewer's own partner's conflicts (read
+ * only, not a disclosure: the conflicts page is). It stands alone (no strings.js): its label is
+ * rendered into base.html already translated. */
 
 const badge = document.querySelector('[data-testid="conflict-badge"]');
-const API = (document.body.dataset.apiBase || '/api') + '/conflicts';
-
-function unacknowledged(conflict) {
-  return conflict.status !== 'resolved'
-    && (conflict.yours || []).some((item) => !item.acknowledged);
-}
+const API = (document.body.dataset.apiBase || '/api') + '/conflicts/unacknowledged';
 
 async function refresh() {
   let count = 0;
   try {
     const response = await fetch(API, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
     if (!response.ok) return; // no alert is shown when the node cannot say: never a false one
-    count = (await response.json()).conflicts.filter(unacknowledged).length;
+    count = Number((await response.json()).count) || 0;
   } catch (error) {
     return;
   }
