@@ -121,3 +121,18 @@ def locator() -> AreaLocator:
 
 def frozen_clock() -> datetime:
     return FROZEN_NOW
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The files with slow or browser tests first, each in its own order.
+
+    scripts/test gives each xdist worker whole files (`--dist loadfile`) in collection order: a
+    slow file collected last (tests/web and tests/multinode sort late) kept one worker busy for
+    minutes after the other had run out of work. Started first, they run beside the many quick
+    files instead. The order is the same in every worker, as xdist requires."""
+    slow = {
+        item.path
+        for item in items
+        if any(item.iter_markers("slow")) or any(item.iter_markers("browser"))
+    }
+    items.sort(key=lambda item: item.path not in slow)
