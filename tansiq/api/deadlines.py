@@ -11,21 +11,20 @@ server. An error is logged and tried again at the next sweep; the thread never d
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy.engine import Engine
 
 from tansiq import operations, tasks
+from tansiq.api import periodic
 from tansiq.domain.approvals import Policy
 from tansiq.store.database import writing
 
 log = logging.getLogger("tansiq.deadlines")
-
-STOP_WAIT_S = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,51 +41,18 @@ def sweep(engine: Engine, policy: Policy, now: datetime) -> Swept:
     return Swept(len(raised), len(overdue))
 
 
-class Sweeper:
-    """One background thread sweeping until stopped."""
-
-    def __init__(
-        self, engine: Engine, policy: Policy, clock: Callable[[], datetime], poll_s: float
-    ) -> None:
-        self._engine, self._policy, self._clock, self._poll_s = engine, policy, clock, poll_s
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="tansiq-deadlines", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(STOP_WAIT_S)
-        if self._thread.is_alive():
-            log.warning("the deadline sweeper did not stop within %s s", STOP_WAIT_S)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                done = sweep(self._engine, self._policy, self._clock())
-                if done.operations or done.tasks:
-                    log.info(
-                        "escalated %d operation deadlines and %d overdue tasks",
-                        done.operations,
-                        done.tasks,
-                    )
-            except Exception:
-                log.exception("the deadline sweep failed; trying again in %s s", self._poll_s)
-            self._stop.wait(self._poll_s)
-
-
-@contextmanager
 def running(
     engine: Engine, policy: Policy, clock: Callable[[], datetime], poll_s: float
-) -> Iterator[None]:
+) -> AbstractContextManager[None]:
     """A sweeper while the block runs (none when `poll_s` is 0)."""
-    if poll_s <= 0:
-        yield
-        return
-    sweeper = Sweeper(engine, policy, clock, poll_s)
-    sweeper.start()
-    try:
-        yield
-    finally:
-        sweeper.stop()
+    return periodic.running(
+        "tansiq-deadlines", partial(_sweep_now, engine, policy, clock), poll_s, log
+    )
+
+
+def _sweep_now(engine: Engine, policy: Policy, clock: Callable[[], datetime]) -> None:
+    done = sweep(engine, policy, clock())
+    if done.operations or done.tasks:
+        log.info(
+            "escalated %d operation deadlines and %d overdue tasks", done.operations, done.tasks
+        )

@@ -3,7 +3,7 @@ released to, and each node sends the decisions its approvers signed.
 
 - `operation` rows: the owner's current row (content, every version's content and hash, and
   the workflow: state, sides needed, deadline, escalation, break-glass). Only the owner's node
-  sends them; a copy is replaced whole by a newer row (tansiq.store.operation_copies). A
+  sends them; a copy is replaced whole by a newer row (tansiq.store.operations.replace_copy). A
   break-glass activation seen for the first time opens a review task for this node's partner.
 - `decision` rows: an approval or veto, as signed (tansiq.domain.operations.statement). A node
   sends only those signed with its own key, after their operation's row, so a reader always has
@@ -34,7 +34,7 @@ from tansiq.errors import InvalidInput
 from tansiq.sharing import signing
 from tansiq.sharing.coordination import Received, register_topic, require_speaks_for
 from tansiq.sharing.keys import node_key
-from tansiq.store import audit, operation_copies
+from tansiq.store import audit
 from tansiq.store import coordination as outbox
 from tansiq.store import keys as key_store
 from tansiq.store import operations as store
@@ -132,13 +132,12 @@ def _apply_operation(at: Received, key: str, body: dict[str, Any] | None) -> Non
     version = _int(body, "version", low=1)
     workflow = _workflow(body, version)
     versions = _versions(body.get("versions"), version, content)
-    if operation_copies.origin_of(conn, key) not in (None, origin):
-        raise InvalidInput(f"operation {key} is planned on another node, not on {origin}'s")
-    held = operation_copies.stored_workflow(conn, key)
-    if held is not None and (held[0], held[1]) > (version, workflow["updated_at"]):
-        return  # an older row than the copy: a peer that is behind
     was = store.stored(conn, key)
-    operation_copies.replace_copy(conn, origin, key, content, workflow, versions)
+    if was is not None and was.origin != origin:
+        raise InvalidInput(f"operation {key} is planned on another node, not on {origin}'s")
+    if was is not None and (was.version, was.updated_at) > (version, workflow["updated_at"]):
+        return  # an older row than the copy: a peer that is behind
+    store.replace_copy(conn, was, key, content, {**workflow, "origin": origin}, versions)
     audit.append(
         conn,
         at=now,

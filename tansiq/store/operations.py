@@ -309,6 +309,43 @@ def _set_audience(conn: Connection, operation_id: str, audience: frozenset[str])
     conn.execute(operation_audience.insert(), rows)
 
 
+def replace_copy(
+    conn: Connection,
+    held: OperationRecord | None,
+    operation_id: str,
+    content: Content,
+    workflow: Mapping[str, Any],
+    versions: Sequence[tuple[int, dict[str, Any], str]],
+) -> None:
+    """Write a peer's operation as its planning node sent it (tansiq.sharing.operation_feed):
+    the content's columns, the owner's workflow columns (state, version, deadlines, origin...),
+    its audience, and the versions not held yet. `held`: the copy stored so far, if any."""
+    values = {**_content_values(content, content.digest()), **workflow}
+    if held is None:
+        conn.execute(operations.insert().values(id=operation_id, **values))
+    else:
+        conn.execute(operations.update().where(operations.c.id == operation_id).values(**values))
+        conn.execute(
+            operation_audience.delete().where(operation_audience.c.operation_id == operation_id)
+        )
+    _set_audience(conn, operation_id, content.marking.audience())
+    known = version_contents(conn, operation_id) if held is not None else {}
+    rows = [
+        {
+            "operation_id": operation_id,
+            "version": number,
+            "content": _json(body),
+            "content_hash": digest,
+            "created_by": workflow["created_by"],
+            "created_at": workflow["updated_at"],
+        }
+        for number, body, digest in versions
+        if number not in known
+    ]
+    if rows:
+        conn.execute(operation_versions.insert(), rows)
+
+
 def set_state(
     conn: Connection, operation_id: str, state: State, now: datetime, **more: Any
 ) -> None:
