@@ -287,7 +287,7 @@ def window_us(fp: Footprint) -> tuple[int, int]:
 
 def registry_search(conn: Any) -> Callable[[Footprint], Result]:
     def search(fp: Footprint) -> Result:
-        return [(f.footprint.key, f.reasons) for f in registry.find_conflicts(conn, fp)]
+        return [(f.key, f.reasons) for f in registry.find_conflicts(conn, fp)]
 
     return search
 

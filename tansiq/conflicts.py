@@ -61,7 +61,9 @@ def duty_contact(owner: str) -> str:
     return Policy().contact(owner, None)
 
 
-def _side_of_footprint(fp: Footprint, contact_of: Callable[[str], str]) -> store.Side:
+def _side_of_footprint(
+    fp: Footprint | footprints.Found, contact_of: Callable[[str], str]
+) -> store.Side:
     """A conflict's end; a footprint that names nobody to call (a position) gets its owner's
     duty contact from the node's policy."""
     contact = fp.contact or contact_of(fp.owner)
@@ -96,9 +98,9 @@ def recheck(
     or moves later (a position written, a track or a peer's footprint received), so a conflict
     is found whichever of the two was registered first, on each node that holds both."""
     found = {
-        f.footprint.key: f
+        f.key: f
         for f in footprints.find_conflicts(conn, fp)
-        if FootprintKind.OPERATION in (fp.kind, f.footprint.kind)
+        if FootprintKind.OPERATION in (fp.kind, f.kind)
     }
     mine = _side_of_footprint(fp, contact_of)
     open_ids = []
@@ -124,7 +126,7 @@ def recheck(
         open_ids.append(known.id)
     for hit in found.values():
         open_ids.append(
-            _add(conn, mine, _side_of_footprint(hit.footprint, contact_of), hit.reasons, actor, now)
+            _add(conn, mine, _side_of_footprint(hit, contact_of), hit.reasons, actor, now)
         )
     return sorted(open_ids)
 

@@ -18,8 +18,9 @@ only the entries of the days the new window touches. A window that is open or sp
 `_SHORT_DAYS` days is filed once, flagged long, and always looked up.
 
 The candidates (shared cell and day, or a shared subject) are narrowed in SQL by the exact
-margined window and the buffered boxes, then decided by tansiq.domain.deconfliction.conflict.
-"""
+margined window and the buffered boxes, then decided by the rule of
+tansiq.domain.deconfliction, all at once (within_reach_each): a search answers which footprints
+conflict, whose they are, whom to call and why, not the footprints themselves (`get` does)."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ import operator
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import numpy as np
 import shapely
@@ -42,7 +43,7 @@ from tansiq.domain.deconfliction import (
     ConflictReason,
     Footprint,
     FootprintKind,
-    conflict,
+    within_reach_each,
 )
 from tansiq.geo.metric import SCALE_BOUND, in_theatre
 from tansiq.store import coordination as outbox
@@ -67,12 +68,22 @@ _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _CHUNK: Final = 500  # ids a statement
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Found:
-    """A registered footprint that conflicts with the one searched for, and why."""
+    """A registered footprint that conflicts with the one searched for: which, whose, whom to
+    call, and why (what a conflict records; `get` returns the whole footprint)."""
 
-    footprint: Footprint
+    origin: str
+    kind: FootprintKind
+    ref: str
+    owner: str
+    contact: str
     reasons: frozenset[ConflictReason]
+
+    @property
+    def key(self) -> tuple[str, FootprintKind, str]:
+        """The footprint's key in the registry, as Footprint.key."""
+        return (self.origin, self.kind, self.ref)
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -207,24 +218,68 @@ def get(conn: Connection, kind: FootprintKind, ref: str, origin: str = "") -> Fo
     """The footprint registered under (origin, kind, ref), or None."""
     t = footprints.c
     query = sa.select(footprints).where(t.origin == origin, t.kind == kind.value, t.ref == ref)
-    row = conn.execute(query).mappings().first()
+    row = conn.execute(query).first()
     return _footprint(row) if row is not None else None
 
 
 def find_conflicts(conn: Connection, fp: Footprint) -> list[Found]:
     """Every registered footprint that conflicts with `fp` (not fp's own key), by key.
 
-    `fp` itself need not be registered: a plan is checked before it is put.
+    `fp` itself need not be registered: a plan is checked before it is put. The candidates are
+    decided in one pass (tansiq.domain.deconfliction.within_reach_each): a wide area has
+    hundreds, and rebuilding each as a Footprint to call the rule on it cost a search most of
+    its time.
     """
     statement, values = _search(fp)
     sql, order = _compiled(statement, conn.dialect)
     params = operator.itemgetter(*order)(values) if order is not None else values
-    found = []
-    for row in conn.exec_driver_sql(sql, params).mappings():
-        other = _footprint(row)
-        if other.key != fp.key and (reasons := conflict(fp, other)):
-            found.append(Found(other, reasons))
-    return sorted(found, key=lambda f: f.footprint.key)
+    own = fp.key
+    rows = [_Candidate(*row) for row in conn.exec_driver_sql(sql, params)]
+    rows = [row for row in rows if (row.origin, row.kind, row.ref) != own]
+    low, high = values["low"], values["high"]
+    # The rule's window test (windows_overlap) on the margined windows in microseconds: exact,
+    # as both ends are whole microseconds and an open end lies beyond every allowed time.
+    timely = [row for row in rows if row.window_low <= high and row.window_high >= low]
+    near = within_reach_each(
+        fp, [bytes(row.metric_wkb) for row in timely], [row.buffer_m for row in timely]
+    )
+    reasons = {
+        id(row): {ConflictReason.SPACE_TIME}
+        for row, meets in zip(timely, near, strict=True)
+        if meets
+    }
+    if fp.subjects:
+        for row in rows:
+            if not fp.subjects.isdisjoint(row.subjects.split()):
+                reasons.setdefault(id(row), set()).add(ConflictReason.SUBJECT)
+    found = [
+        Found(
+            row.origin,
+            FootprintKind(row.kind),
+            row.ref,
+            row.owner,
+            row.contact,
+            frozenset(reasons[id(row)]),
+        )
+        for row in rows
+        if id(row) in reasons
+    ]
+    return sorted(found, key=operator.attrgetter("origin", "kind", "ref"))
+
+
+class _Candidate(NamedTuple):
+    """A row of a search (the columns _statement selects, in order)."""
+
+    origin: str
+    kind: str
+    ref: str
+    owner: str
+    contact: str
+    metric_wkb: bytes
+    buffer_m: float
+    window_low: int
+    window_high: int
+    subjects: str
 
 
 def _search(fp: Footprint) -> tuple[sa.Select[Any], dict[str, Any]]:
@@ -232,8 +287,6 @@ def _search(fp: Footprint) -> tuple[sa.Select[Any], dict[str, Any]]:
     two (with keys no cell has), so a few statements, each built once, serve every search."""
     short, long = _search_keys(fp)
     subjects = sorted(fp.subjects)
-    keys = _padded(max(len(short), len(long)))
-    sizes = (keys, keys, _padded(len(subjects)))
     low, high = _window_us(fp)
     min_x, min_y, max_x, max_y = _box(fp)
     values: dict[str, Any] = {
@@ -246,13 +299,17 @@ def _search(fp: Footprint) -> tuple[sa.Select[Any], dict[str, Any]]:
         "first": _day(low),
         "last": _day(high),
     }
-    for prefix, items, size, pad in (
-        ("s", short, sizes[0], -1),
-        ("l", long, sizes[1], -1),
-        ("j", subjects, sizes[2], ""),
-    ):
-        values |= {f"{prefix}{i}": items[i] if i < len(items) else pad for i in range(size)}
+    sizes = []
+    for prefix, items, pad in (("s", short, -1), ("l", long, -1), ("j", subjects, "")):
+        names = _names(prefix, _padded(len(items)))
+        values.update(zip(names, [*items, *[pad] * (len(names) - len(items))], strict=True))
+        sizes.append(len(names))
     return _statement(*sizes), values
+
+
+@functools.cache
+def _names(prefix: str, size: int) -> tuple[str, ...]:
+    return tuple(f"{prefix}{i}" for i in range(size))
 
 
 def _compiled(statement: sa.Select[Any], dialect: sa.Dialect) -> tuple[str, tuple[str, ...] | None]:
@@ -298,31 +355,32 @@ def _statement(short: int, long: int, subjects: int) -> sa.Select[Any]:
         by_cell.where(c.cell.in_(_params("l", long)), *near),
     ]
     branches.append(sa.select(s.footprint_id).where(s.subject.in_(_params("j", subjects))))
-    return sa.select(footprints).where(t.id.in_(sa.union(*branches)))
+    wanted = [getattr(t, name) for name in _Candidate._fields]
+    return sa.select(*wanted).where(t.id.in_(sa.union(*branches)))
 
 
 def _params(prefix: str, size: int) -> list[sa.BindParameter[Any]]:
     return [sa.bindparam(f"{prefix}{i}") for i in range(size)]
 
 
-def _footprint(row: Mapping[Any, Any]) -> Footprint:
+def _footprint(row: Any) -> Footprint:
     """A stored footprint: its times from the window's microseconds (exact, and cheaper than
     parsing SQLite's text), its metric area as projected when it was put."""
-    margin_us = int(row["margin_us"])
-    low, high = int(row["window_low"]), int(row["window_high"])
+    margin_us = int(row.margin_us)
+    low, high = int(row.window_low), int(row.window_high)
     return Footprint.checked_before(
-        bytes(row["metric_wkb"]),
-        kind=FootprintKind(row["kind"]),
-        ref=row["ref"],
-        owner=row["owner"],
-        area=shapely.from_wkb(row["area_wkb"]),
-        buffer_m=float(row["buffer_m"]),
+        bytes(row.metric_wkb),
+        kind=FootprintKind(row.kind),
+        ref=row.ref,
+        owner=row.owner,
+        area=shapely.from_wkb(row.area_wkb),
+        buffer_m=float(row.buffer_m),
         start=_EPOCH + timedelta(microseconds=low + margin_us) if low != -_OPEN_US else None,
         end=_EPOCH + timedelta(microseconds=high - margin_us) if high != _OPEN_US else None,
         margin=timedelta(microseconds=margin_us),
-        subjects=frozenset(row["subjects"].split()),
-        contact=row["contact"],
-        origin=row["origin"],
+        subjects=frozenset(row.subjects.split()),
+        contact=row.contact,
+        origin=row.origin,
     )
 
 
@@ -489,12 +547,12 @@ def _search_keys(fp: Footprint) -> tuple[list[int], list[int]]:
 
 
 def _keys_from(level: int, cells: list[tuple[int, int]], flags: int = 0) -> list[int]:
-    found = [(level, 0, cell) for cell in cells]
-    found += [(level, _ANCESTOR, cell) for cell in cells]
+    keys = {_key(level, flags, cell) for cell in cells}
+    keys |= {_key(level, flags | _ANCESTOR, cell) for cell in cells}
     for coarser in range(level + 1, _LEVELS):
         shift = 2 * (coarser - level)
-        found += [(coarser, 0, cell) for cell in {(i >> shift, j >> shift) for i, j in cells}]
-    return sorted({_key(at, kind | flags, cell) for at, kind, cell in found})
+        keys |= {_key(coarser, flags, (i >> shift, j >> shift)) for i, j in cells}
+    return sorted(keys)
 
 
 def _search_cover(
@@ -502,15 +560,19 @@ def _search_cover(
 ) -> tuple[int, list[tuple[int, int]]]:
     """The level and cells a search reads: the footprint's own, or, for an area of 16 km
     cells or more, the finer cells (down to 4 km) within its reach while there are at most
-    _SEARCH_CELLS of them."""
+    _SEARCH_CELLS of them. A cell is within reach when its square, grown by the reach on
+    every side, meets the area: a few cells more than the exact distance would keep (near
+    the grown corners), never one fewer, at a quarter of the cost."""
     level, cells = cover.level, np.array(own, dtype=np.int64)
     if level > _FINEST_SEARCH and fp.area.geom_type != "Point":
         area = fp.metric_area
-        shapely.prepare(area)  # the same area is tested against many squares
         reach = fp.buffer_m * SCALE_BOUND + 2 * _SLACK_M
         while level > _FINEST_SEARCH:
+            side = _BASE_M * 4 ** (level - 1)
+            if area.area > _SEARCH_CELLS * side * side:
+                break  # the finer cells that hold the area alone are too many: skip testing
             finer = _children(cells, cover, level - 1)
-            kept = finer[shapely.dwithin(_cell_boxes(level - 1, finer), area, reach)]
+            kept = finer[shapely.intersects(_cell_boxes(level - 1, finer, reach), area)]
             if len(kept) > _SEARCH_CELLS:
                 break
             level, cells = level - 1, kept
@@ -530,8 +592,9 @@ def _children(cells: Any, cover: _Cover, level: int) -> Any:
     return children[inside]
 
 
-def _cell_boxes(level: int, cells: Any) -> Any:
-    """The cells' squares in the plane."""
+def _cell_boxes(level: int, cells: Any, grow: float) -> Any:
+    """The cells' squares in the plane, grown by `grow` on every side."""
     side = _BASE_M * 4**level
-    low = cells.astype(np.float64) * side - _ORIGIN_M
-    return shapely.box(low[:, 0], low[:, 1], low[:, 0] + side, low[:, 1] + side)
+    low = cells.astype(np.float64) * side - _ORIGIN_M - grow
+    high = low + side + 2 * grow
+    return shapely.box(low[:, 0], low[:, 1], high[:, 0], high[:, 1])

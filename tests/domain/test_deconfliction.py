@@ -21,8 +21,11 @@ from tansiq.domain.deconfliction import (
     FootprintKind,
     conflict,
     windows_overlap,
+    within_reach,
+    within_reach_each,
 )
 from tansiq.errors import InvalidInput
+from tansiq.geo.metric import SCALE_BOUND
 
 GEOD = pyproj.Geod(ellps="WGS84")
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
@@ -140,6 +143,31 @@ def test_symmetric_for_near_and_touching_areas(data: st.DataObject) -> None:
     b_area = data.draw(areas(x + data.draw(st.floats(-0.02, 0.02)), y))
     b = data.draw(footprints(area=b_area, window=(a.start, a.end, a.margin)))
     assert conflict(a, b) == conflict(b, a)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.data())
+def test_the_reach_of_many_at_once_is_the_reach_of_each_pair(data: st.DataObject) -> None:
+    """within_reach_each (what the registry's search uses) answers as within_reach, pair by
+    pair, both ways round, with pairs near their threshold among them."""
+    a = data.draw(footprints())
+    x, y = vertices(a.area)[0]
+    offsets = data.draw(st.lists(st.floats(-0.03, 0.03) | st.none(), max_size=12))
+    others = [
+        data.draw(footprints(area=None if dx is None else data.draw(areas(x + dx, y))))
+        for dx in offsets
+    ]
+    # and some whose buffers put them within a hair of the threshold, either side
+    for b in list(others):
+        gap = shapely.distance(a.metric_area, b.metric_area) / SCALE_BOUND - a.buffer_m
+        hair = data.draw(st.floats(-0.002, 0.002))
+        if 0 < gap * (1 + hair) < 5000:
+            others.append(replace(b, buffer_m=gap * (1 + hair)))
+    wkbs, buffers = [b.metric_wkb for b in others], [b.buffer_m for b in others]
+    assert within_reach_each(a, wkbs, buffers) == [within_reach(a, b) for b in others]
+    assert [within_reach_each(b, [a.metric_wkb], [a.buffer_m])[0] for b in others] == [
+        within_reach(b, a) for b in others
+    ]
 
 
 @settings(max_examples=200, deadline=None)

@@ -82,7 +82,7 @@ def brute_force(
 def searched(
     conn: Connection, fp: Footprint
 ) -> list[tuple[tuple[str, FootprintKind, str], frozenset[ConflictReason]]]:
-    return [(f.footprint.key, f.reasons) for f in registry.find_conflicts(conn, fp)]
+    return [(f.key, f.reasons) for f in registry.find_conflicts(conn, fp)]
 
 
 def test_the_search_finds_exactly_what_the_rule_finds_over_every_footprint(engine: Engine) -> None:
@@ -113,7 +113,7 @@ def test_the_search_finds_exactly_what_the_rule_finds_over_every_footprint(engin
     assert total > 200  # the set is dense enough for the comparison to mean something
 
 
-def test_found_footprints_come_back_whole(engine: Engine) -> None:
+def test_found_footprints_name_their_owner_and_whom_to_call(engine: Engine) -> None:
     rng = random.Random(7)
     registered = [random_footprint(rng, f"r{i}") for i in range(50)]
     with writing(engine) as conn:
@@ -123,7 +123,8 @@ def test_found_footprints_come_back_whole(engine: Engine) -> None:
         for fp in registered:
             assert registry.get(conn, fp.kind, fp.ref, fp.origin) == fp
             for found in registry.find_conflicts(conn, fp):
-                assert found.footprint == by_key[found.footprint.key]
+                other = by_key[found.key]
+                assert (found.owner, found.contact) == (other.owner, other.contact)
 
 
 def op(**overrides: object) -> Footprint:
@@ -155,7 +156,7 @@ def test_put_is_an_upsert_by_origin_kind_and_ref(engine: Engine) -> None:
         assert conn.execute(sa.select(sa.func.count()).select_from(footprints)).scalar() == 2
         # its old cells went with it: it is no longer found where it was
         assert registry.find_conflicts(conn, neighbour) == []
-        assert [f.footprint for f in registry.find_conflicts(conn, first)] == [neighbour]
+        assert [f.key for f in registry.find_conflicts(conn, first)] == [neighbour.key]
 
 
 def test_the_same_key_of_another_origin_is_another_footprint(engine: Engine) -> None:
@@ -166,8 +167,8 @@ def test_the_same_key_of_another_origin_is_another_footprint(engine: Engine) -> 
     with reading(engine) as conn:
         assert registry.get(conn, FootprintKind.OPERATION, "op-1", "krg") == theirs
         found = registry.find_conflicts(conn, ours)
-    assert [(f.footprint, f.reasons) for f in found] == [
-        (theirs, frozenset({ConflictReason.SPACE_TIME}))
+    assert [(f.key, f.owner, f.contact, f.reasons) for f in found] == [
+        (theirs.key, "krg", theirs.contact, frozenset({ConflictReason.SPACE_TIME}))
     ]
 
 
@@ -190,9 +191,9 @@ def test_remove(engine: Engine) -> None:
     with reading(engine) as conn:
         assert registry.get(conn, FootprintKind.OPERATION, "op-1") is None
         assert registry.get(conn, FootprintKind.OPERATION, "op-2") == other
-        assert registry.find_conflicts(conn, replace(fp, ref="op-3")) == [
-            registry.Found(other, frozenset({ConflictReason.SPACE_TIME}))
-        ]
+        assert [
+            (f.key, f.reasons) for f in registry.find_conflicts(conn, replace(fp, ref="op-3"))
+        ] == [(other.key, frozenset({ConflictReason.SPACE_TIME}))]
         for table in (footprint_cells, footprint_subjects):
             orphans = sa.select(sa.func.count()).where(
                 table.c.footprint_id.not_in(sa.select(footprints.c.id))
@@ -208,9 +209,7 @@ def test_a_shared_subject_is_found_anywhere_and_any_time(engine: Engine) -> None
         registry.put(conn, far)
     with reading(engine) as conn:
         found = registry.find_conflicts(conn, op(subjects=cell | {SUBJECTS[4]}))
-    assert [(f.footprint.ref, f.reasons) for f in found] == [
-        ("far", frozenset({ConflictReason.SUBJECT}))
-    ]
+    assert [(f.ref, f.reasons) for f in found] == [("far", frozenset({ConflictReason.SUBJECT}))]
 
 
 def test_the_search_reads_by_index_not_by_scan(engine: Engine) -> None:
@@ -283,7 +282,7 @@ def test_positions_written_are_registered_and_replaced_ones_updated(
         assert (fp.area, fp.end) == (Point(44.39, 35.5), None)
         # an operation at the new place, in 2026, finds the post there
         found = registry.find_conflicts(conn, op(area=Point(44.39, 35.505)))
-        assert [f.footprint for f in found] == [fp]
+        assert [f.key for f in found] == [fp.key]
         assert registry.find_conflicts(conn, op(area=Point(44.39, 35.44))) == []
 
 
@@ -323,8 +322,11 @@ def test_positions_stored_before_the_registry_are_registered_by_its_migration(
     with reading(bare_engine) as conn:
         registered = conn.execute(sa.select(footprints.c.kind, footprints.c.owner)).all()
         found = registry.find_conflicts(conn, op(area=Point(44.4, 35.4)))
+        assert [(f.kind, f.owner) for f in found] == [(FootprintKind.POSITION, "joc")]
+        fp = registry.get(conn, FootprintKind.POSITION, found[0].ref)
     assert [tuple(row) for row in registered] == [("position", "joc")]
-    assert [f.footprint.area for f in found] == [Point(44.4, 35.4)]
+    assert fp is not None
+    assert fp.area == Point(44.4, 35.4)
 
 
 _PARTNER = "INSERT INTO partners (code, name, created_at) VALUES ('joc', 'JOC', :at)"
