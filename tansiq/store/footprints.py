@@ -509,16 +509,19 @@ class _Cover:
             level += 1
         return cls(level, x, y)
 
-    def cells(self, level: int) -> Iterator[tuple[int, int]]:
-        """The cells of `level` (this one's or coarser) the box touches."""
+    def cells(self, level: int) -> Any:
+        """The cells of `level` (this one's or coarser) the box touches, as (i, j) rows."""
         shift = 2 * level
-        for i in range(self.x[0] >> shift, (self.x[1] >> shift) + 1):
-            for j in range(self.y[0] >> shift, (self.y[1] >> shift) + 1):
-                yield i, j
+        i, j = np.mgrid[
+            self.x[0] >> shift : (self.x[1] >> shift) + 1,
+            self.y[0] >> shift : (self.y[1] >> shift) + 1,
+        ]
+        return np.column_stack([i.ravel(), j.ravel()]).astype(np.int64)
 
 
-def _key(level: int, flags: int, cell: tuple[int, int]) -> int:
-    return (level << 46) | (flags << 44) | (cell[0] << 22) | cell[1]
+def _keys(level: int, flags: int, cells: Any) -> Any:
+    """The cell keys of (i, j) rows: level, entry flags and position packed in one integer."""
+    return (level << 46) | (flags << 44) | (cells[:, 0] << 22) | cells[:, 1]
 
 
 def _days(fp: Footprint) -> list[int] | None:
@@ -534,10 +537,10 @@ def _entries(fp: Footprint) -> Iterator[tuple[int, int]]:
     cover = _Cover.of(fp)
     days = _days(fp)
     long = 0 if days is not None else _LONG
-    keys = [_key(cover.level, long, cell) for cell in cover.cells(cover.level)]
+    keys = [_keys(cover.level, long, cover.cells(cover.level))]
     for level in range(cover.level + 1, _LEVELS):
-        keys += [_key(level, long | _ANCESTOR, cell) for cell in cover.cells(level)]
-    for key in keys:
+        keys.append(_keys(level, long | _ANCESTOR, cover.cells(level)))
+    for key in np.concatenate(keys).tolist():
         for day in days if days is not None else [0]:
             yield key, day
 
@@ -551,30 +554,29 @@ def _search_keys(fp: Footprint) -> tuple[list[int], list[int]]:
     its shape (_search_cover); for the few long ones, its own few cells.
     """
     cover = _Cover.of(fp)
-    own = list(cover.cells(cover.level))
+    own = cover.cells(cover.level)
     short = _keys_from(*_search_cover(fp, cover, own))
     long = _keys_from(cover.level, own, flags=_LONG)
     return short, long
 
 
-def _keys_from(level: int, cells: list[tuple[int, int]], flags: int = 0) -> list[int]:
-    keys = {_key(level, flags, cell) for cell in cells}
-    keys |= {_key(level, flags | _ANCESTOR, cell) for cell in cells}
+def _keys_from(level: int, cells: Any, flags: int = 0) -> list[int]:
+    """The keys of cells of `level` (own and ancestor entries) and of their ancestors (own
+    entries), sorted, each once."""
+    keys = [_keys(level, flags, cells), _keys(level, flags | _ANCESTOR, cells)]
     for coarser in range(level + 1, _LEVELS):
-        shift = 2 * (coarser - level)
-        keys |= {_key(coarser, flags, (i >> shift, j >> shift)) for i, j in cells}
-    return sorted(keys)
+        keys.append(_keys(coarser, flags, cells >> 2 * (coarser - level)))
+    found: list[int] = np.unique(np.concatenate(keys)).tolist()
+    return found
 
 
-def _search_cover(
-    fp: Footprint, cover: _Cover, own: list[tuple[int, int]]
-) -> tuple[int, list[tuple[int, int]]]:
+def _search_cover(fp: Footprint, cover: _Cover, own: Any) -> tuple[int, Any]:
     """The level and cells a search reads: the footprint's own, or, for an area of 16 km
     cells or more, the finer cells (down to 4 km) within its reach while there are at most
     _SEARCH_CELLS of them. A cell is within reach when its square, grown by the reach on
     every side, meets the area: a few cells more than the exact distance would keep (near
     the grown corners), never one fewer, at a quarter of the cost."""
-    level, cells = cover.level, np.array(own, dtype=np.int64)
+    level, cells = cover.level, own
     if level > _FINEST_SEARCH and fp.area.geom_type != "Point":
         area = fp.metric_area
         reach = fp.buffer_m * SCALE_BOUND + 2 * _SLACK_M
@@ -587,7 +589,7 @@ def _search_cover(
             if len(kept) > _SEARCH_CELLS:
                 break
             level, cells = level - 1, kept
-    return level, [(int(i), int(j)) for i, j in cells]
+    return level, cells
 
 
 _QUARTERS: Final = np.array([(a, b) for a in range(4) for b in range(4)], dtype=np.int64)

@@ -361,7 +361,7 @@ def test_long_routes_and_big_areas_search_finer_cells_and_miss_nothing(engine: E
     with reading(engine) as conn:
         for fp in queries:
             cover = registry._Cover.of(fp)
-            level, _ = registry._search_cover(fp, cover, list(cover.cells(cover.level)))
+            level, _ = registry._search_cover(fp, cover, cover.cells(cover.level))
             assert level < cover.level, fp.ref  # it did refine
             expected = brute_force(registered, fp)
             assert searched(conn, fp) == expected, fp.ref
