@@ -11,24 +11,22 @@ exist. A conflict is disclosed to each owner as: that it exists, its reasons, wh
 side's partner and whom to call, and the owner's own item; never the other plan (no area,
 window, name, type, units or, for a position, place).
 
-Signatures. Each approval or veto is signed by this node's Ed25519 key (tansiq.sharing.keys)
-over tansiq.domain.operations.statement; it is checked against the node's own key or a pinned
-partner key (never a key taken from the row itself), with the hash recomputed from the stored
-content, so a changed row stops verifying and no longer counts.
+Signatures. Each approval or veto is signed by this node's Ed25519 key over
+tansiq.domain.operations.statement; whether it still counts: tansiq.decisions. What a reader is
+shown: tansiq.operation_views.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-import shapely.geometry
 from sqlalchemy.engine import Connection
 
-from tansiq import conflicts
+from tansiq import conflicts, decisions
 from tansiq.accounts import Principal
 from tansiq.analysis.coverage import disputed_units, to_plane
 from tansiq.domain import operations as ops
@@ -42,15 +40,13 @@ from tansiq.domain.operations import (
     IllegalTransition,
     OperationType,
     State,
-    Validity,
 )
 from tansiq.domain.reports import Role
 from tansiq.errors import Forbidden, InvalidInput, NotFound
 from tansiq.settings import Settings
-from tansiq.sharing import operation_feed, signing, stix
+from tansiq.sharing import operation_feed, stix
 from tansiq.sharing.keys import node_key
 from tansiq.store import audit, objects
-from tansiq.store import keys as key_store
 from tansiq.store import operations as store
 from tansiq.store.operations import OperationRecord, StoredDecision
 from tansiq.store.partners import find_partner, partner_parents
@@ -62,18 +58,18 @@ REVIEW_DONE_WITHIN: Final = timedelta(hours=72)
 """A break-glass (or in-flight edit) review task: acknowledged within 2 h, done within 3 days."""
 
 
-def _audit(
+def audit_event(
     conn: Connection, actor: str, action: str, subject: str, now: datetime, **detail: Any
 ) -> None:
     audit.append(conn, at=now, actor=actor, action=action, subject=subject, detail=detail)
 
 
-def _side(conn: Connection, partner: str, policy: Policy) -> str | None:
+def side_of_partner(conn: Connection, partner: str, policy: Policy) -> str | None:
     return ops.side_of(partner, partner_parents(conn), policy.sides)
 
 
 def _contact(conn: Connection, owner: str, policy: Policy) -> str:
-    return policy.contact(owner, _side(conn, owner, policy))
+    return policy.contact(owner, side_of_partner(conn, owner, policy))
 
 
 def contacts(conn: Connection, policy: Policy) -> Callable[[str], str]:
@@ -117,7 +113,7 @@ def _disputed_in_plane() -> list[Any]:
 # --- checks ----------------------------------------------------------------------------------
 
 
-def _visible(
+def visible(
     conn: Connection, actor: Principal, operation_id: str, *, lock: bool = True
 ) -> OperationRecord:
     """The operation if the actor may see it (locked for the change to come), else NotFound
@@ -146,7 +142,7 @@ def _check_content(conn: Connection, actor: Principal, content: Content) -> None
 
 def _where(conn: Connection, content: Content, policy: Policy) -> tuple[list[str], tuple[str, ...]]:
     pcodes = disputed_areas(content.area, content.buffer_m)
-    owner_side = _side(conn, content.owner, policy)
+    owner_side = side_of_partner(conn, content.owner, policy)
     return pcodes, ops.sides_needed(owner_side, bool(pcodes), policy.sides)
 
 
@@ -191,7 +187,7 @@ def create(conn: Connection, actor: Principal, plan: Plan, policy: Policy, now: 
         by=actor.name,
         now=now,
     )
-    _audit(
+    audit_event(
         conn,
         actor.name,
         "operation-create",
@@ -221,7 +217,7 @@ def edit(
 ) -> Edited:
     """A material edit: a new version (back to draft, approvals void; an active operation
     stays active and is reviewed by the other side). No change, no version."""
-    record = _visible(conn, actor, operation_id)
+    record = visible(conn, actor, operation_id)
     _require_planned_here(actor, record)
     content = plan.applied_to(record.content())
     if content.digest() == record.content_hash:
@@ -240,7 +236,7 @@ def edit(
         now=now,
     )
     voided = [d.id for d in store.decisions(conn, operation_id) if d.version == record.version]
-    _audit(
+    audit_event(
         conn,
         actor.name,
         "operation-edit",
@@ -268,7 +264,7 @@ def submit(
     conn: Connection, actor: Principal, operation_id: str, policy: Policy, now: datetime
 ) -> State:
     """draft -> submitted (deconflicted) -> pending-approval, with its deadline."""
-    record = _visible(conn, actor, operation_id)
+    record = visible(conn, actor, operation_id)
     _require_planned_here(actor, record)
     ops.next_state(State(record.state), Event.SUBMIT)
     _check_reaches_sides(conn, record)
@@ -283,7 +279,7 @@ def submit(
         escalation_level=0,
         break_glass=False,
     )
-    _audit(
+    audit_event(
         conn,
         actor.name,
         "operation-submit",
@@ -297,7 +293,7 @@ def submit(
     found = conflicts.deconflict(conn, fresh, contacts(conn, policy), now, actor.name)
     state = ops.next_state(State.SUBMITTED, Event.DECONFLICTED)
     store.set_state(conn, operation_id, state, now)
-    _audit(
+    audit_event(
         conn,
         "system",
         "operation-pending",
@@ -326,13 +322,13 @@ def _tell_other_sides(
 ) -> None:
     """A notice to every side but the owner's: who and whom to call, never the plan; with
     `review`, a task for each to review what was done without its key."""
-    owner_side = _side(conn, record.owner, policy)
+    owner_side = side_of_partner(conn, record.owner, policy)
     contact = policy.contact(record.owner, owner_side)
     for side in policy.sides:
         if side == owner_side:
             continue
         store.add_notice(conn, record, side, kind, contact, now)
-        _audit(
+        audit_event(
             conn,
             actor,
             "operation-notice",
@@ -376,59 +372,6 @@ def _review_task(
 # --- decisions -------------------------------------------------------------------------------
 
 
-def _trusted_keys(conn: Connection) -> set[str]:
-    own = node_key(conn).public()
-    return {own, *key_store.pinned(conn, [p.partner for p in key_store.list_pins(conn)]).values()}
-
-
-def _version_hashes(conn: Connection, record: OperationRecord) -> dict[int, str]:
-    """Each version's hash recomputed from its stored content; the current one from the
-    operation's own columns (so a changed column is a changed hash)."""
-    found = {
-        v: ops.content_hash(content)
-        for v, (content, _) in store.version_contents(conn, record.id).items()
-    }
-    found[record.version] = record.content().digest()
-    return found
-
-
-def validity(
-    d: StoredDecision, record: OperationRecord, hashes: Mapping[int, str], trusted: set[str]
-) -> Validity:
-    """Valid: the signature checks, by a trusted key, over this row, for the hash recomputed
-    now. Void: of an older version. Invalid: anything else (the row or content changed)."""
-    message = ops.statement(
-        d.operation_id, d.version, d.content_hash, d.decision, d.approver, d.side, d.at
-    )
-    signed = d.key_id in trusted and signing.verifies(
-        message, signing.Signature(d.key_id, d.signature), d.key_id
-    )
-    if not signed or hashes.get(d.version) != d.content_hash:
-        return Validity.INVALID
-    return Validity.VALID if d.version == record.version else Validity.VOID
-
-
-def _valid_sides(
-    conn: Connection, record: OperationRecord, decision: Decision = Decision.APPROVE
-) -> set[str]:
-    hashes, trusted = _version_hashes(conn, record), _trusted_keys(conn)
-    return {
-        d.side
-        for d in store.decisions(conn, record.id)
-        if d.decision is decision and validity(d, record, hashes, trusted) is Validity.VALID
-    }
-
-
-def _require_intact(conn: Connection, record: OperationRecord) -> str:
-    digest = record.content().digest()
-    stored = store.version_contents(conn, record.id).get(record.version)
-    if digest != record.content_hash or stored is None or stored[1] != digest:
-        raise IllegalTransition(
-            f"hash: operation {record.id} does not match its stored hash; nothing was signed"
-        )
-    return digest
-
-
 def decide(
     conn: Connection,
     actor: Principal,
@@ -439,14 +382,16 @@ def decide(
     now: datetime,
 ) -> State:
     """An approver's signed approval or veto of the current version, for their side."""
-    record = _visible(conn, actor, operation_id)
-    side = ops.require_approver(actor.role, _side(conn, actor.partner, policy), record.sides_needed)
+    record = visible(conn, actor, operation_id)
+    side = ops.require_approver(
+        actor.role, side_of_partner(conn, actor.partner, policy), record.sides_needed
+    )
     event = Event.APPROVE if decision is Decision.APPROVE else Event.VETO
     ops.next_state(State(record.state), event)
     text = ops.check_reason(reason, required=decision is Decision.VETO, what="a veto")
-    if side in _valid_sides(conn, record):
+    if side in decisions.valid_sides(conn, record):
         raise IllegalTransition(f"state: {side} has already approved version {record.version}")
-    digest = _require_intact(conn, record)
+    digest = decisions.require_intact(conn, record)
     key = node_key(conn)
     message = ops.statement(record.id, record.version, digest, decision, actor.name, side, now)
     row = StoredDecision(
@@ -464,7 +409,7 @@ def decide(
         key.sign(message),
     )
     decision_id = store.add_decision(conn, row)
-    _audit(
+    audit_event(
         conn,
         actor.name,
         f"operation-{decision.value}",
@@ -491,11 +436,11 @@ def _settle(
         store.set_state(conn, record.id, State.VETOED, now, deadline_at=None)
         conflicts.unregister(conn, record.id, "operation vetoed", actor, now)
         return State.VETOED
-    if not ops.approved_by_all(record.sides_needed, _valid_sides(conn, record)):
+    if not ops.approved_by_all(record.sides_needed, decisions.valid_sides(conn, record)):
         return State.PENDING
     store.set_state(conn, record.id, State.APPROVED, now, deadline_at=None)
     detail = {"version": record.version, "hash": record.content_hash}
-    _audit(conn, "system", "operation-approved", record.id, now, **detail)
+    audit_event(conn, "system", "operation-approved", record.id, now, **detail)
     return State.APPROVED
 
 
@@ -507,7 +452,7 @@ def decision_received(
     made here would, if it is valid and for the current version of a pending operation."""
     if State(record.state) is not State.PENDING or decision.version != record.version:
         return State(record.state)
-    if decision.side not in _valid_sides(conn, record, decision.decision):
+    if decision.side not in decisions.valid_sides(conn, record, decision.decision):
         return State(record.state)
     state = _settle(conn, record, decision.decision, "sync", now)
     operation_feed.announce(conn, record.id)
@@ -529,17 +474,19 @@ def activate(
 ) -> State:
     """approved -> active; or with break-glass, by an approver of the owner's partner, from
     submitted or pending: active, recorded, and a review task for every other side."""
-    record = _visible(conn, actor, operation_id)
+    record = visible(conn, actor, operation_id)
     _require_planned_here(actor, record)
     if not break_glass:
         ops.next_state(State(record.state), Event.ACTIVATE)
-        missing = set(record.sides_needed) - _valid_sides(conn, record)
+        missing = set(record.sides_needed) - decisions.valid_sides(conn, record)
         if missing:
             raise IllegalTransition(
                 f"state: the approval of {sorted(missing)[0]} no longer verifies; submit again"
             )
         store.set_state(conn, operation_id, State.ACTIVE, now)
-        _audit(conn, actor.name, "operation-activate", operation_id, now, version=record.version)
+        audit_event(
+            conn, actor.name, "operation-activate", operation_id, now, version=record.version
+        )
         operation_feed.announce(conn, operation_id)
         return State.ACTIVE
     if actor.role is not Role.APPROVER:
@@ -547,7 +494,7 @@ def activate(
     text = ops.check_reason(reason, required=True, what="a break-glass activation")
     ops.next_state(State(record.state), Event.BREAK_GLASS)
     store.set_state(conn, operation_id, State.ACTIVE, now, break_glass=True, deadline_at=None)
-    _audit(
+    audit_event(
         conn,
         actor.name,
         "operation-break-glass",
@@ -573,12 +520,12 @@ def finish(
 ) -> State:
     """close (active -> closed) or cancel: out of the deconfliction registry, its open
     conflicts resolved."""
-    record = _visible(conn, actor, operation_id)
+    record = visible(conn, actor, operation_id)
     _require_planned_here(actor, record)
     state = ops.next_state(State(record.state), event)
     text = ops.check_reason(reason, required=False, what="")
     store.set_state(conn, operation_id, state, now, deadline_at=None)
-    _audit(
+    audit_event(
         conn,
         actor.name,
         f"operation-{event.value}",
@@ -603,11 +550,11 @@ def escalate(
     raised: list[ops.Escalation] = []
     for record in store.waiting(conn, now):
         sla = policy.sla(OperationType(record.op_type))
-        waiting = store.as_waiting(record, sla.total_seconds(), _valid_sides(conn, record))
+        waiting = store.as_waiting(record, sla.total_seconds(), decisions.valid_sides(conn, record))
         due = ops.due_escalations([waiting], now, policy.escalation)
         for e in due:
             store.add_escalation(conn, e.operation, e.version, e.side, e.level, e.to, now)
-            _audit(
+            audit_event(
                 conn,
                 actor,
                 "operation-escalate",
@@ -625,138 +572,3 @@ def escalate(
         operation_feed.announce(conn, record.id)
         raised += due
     return raised
-
-
-# --- reading ---------------------------------------------------------------------------------
-
-
-def summary(record: OperationRecord) -> dict[str, Any]:
-    """An operation as a list shows it (to someone who may see it)."""
-    return {
-        "id": record.id,
-        "name": record.name,
-        "type": record.op_type,
-        "state": record.state,
-        "version": record.version,
-        "owner": record.owner,
-        "start": ops.iso(record.start),
-        "end": ops.iso(record.end),
-        "tlp": record.tlp,
-        "releasable_to": list(record.releasable_to),
-        "two_key": len(record.sides_needed) > 1,
-        "break_glass": record.break_glass,
-        "deadline": ops.iso(record.deadline_at) if record.deadline_at else None,
-    }
-
-
-def show(conn: Connection, actor: Principal, operation_id: str, now: datetime) -> dict[str, Any]:
-    """Everything about one operation the actor may see: content, state, version, hash (and
-    whether it matches), approvals with their validity, escalations, and its conflicts as
-    disclosed to the actor's partner. The read is audited."""
-    record = _visible(conn, actor, operation_id, lock=False)
-    hashes, trusted = _version_hashes(conn, record), _trusted_keys(conn)
-    decisions = [
-        {
-            "id": d.id,
-            "decision": d.decision.value,
-            "version": d.version,
-            "hash": d.content_hash,
-            "approver": d.approver,
-            "side": d.side,
-            "at": ops.iso(d.at),
-            "reason": d.reason,
-            "key_id": d.key_id,
-            "validity": validity(d, record, hashes, trusted).value,
-        }
-        for d in store.decisions(conn, operation_id)
-    ]
-    stored_hash = store.version_contents(conn, operation_id).get(record.version, ({}, ""))[1]
-    content = record.content().as_json()
-    answer = {
-        **summary(record),
-        "area": content["area"],
-        "buffer_m": record.buffer_m,
-        "margin_s": content["margin_s"],
-        "units": list(record.units),
-        "subjects": list(record.subjects),
-        "links": list(record.links),
-        "hash": hashes[record.version],
-        "hash_ok": hashes[record.version] == stored_hash == record.content_hash,
-        "disputed_areas": list(record.disputed_areas),
-        "sides_needed": list(record.sides_needed),
-        "submitted_at": ops.iso(record.submitted_at) if record.submitted_at else None,
-        "escalation_level": record.escalation_level,
-        "escalations": [
-            {**e, "at": ops.iso(e["at"])} for e in store.escalations(conn, operation_id)
-        ],
-        "approvals": [d for d in decisions if d["decision"] == "approve"],
-        "vetoes": [d for d in decisions if d["decision"] == "veto"],
-        "conflicts": [],
-    }
-    if actor.partner == record.owner:
-        answer["conflicts"] = conflicts.conflicts_for(
-            conn, actor, now, include_resolved=True, operation_id=operation_id
-        )
-    _audit(conn, actor.name, "read", operation_id, now, version=record.version)
-    return answer
-
-
-def notices_for(conn: Connection, actor: Principal, policy: Policy) -> list[dict[str, Any]]:
-    """Notices to the actor's side: who acted, how, whom to call (no plan)."""
-    side = _side(conn, actor.partner, policy)
-    if side is None or actor.role is Role.PEER:
-        return []
-    return [
-        {
-            "operation": n["operation_id"],
-            "version": n["version"],
-            "owner": n["owner"],
-            "kind": n["kind"],
-            "contact": n["contact"],
-            "at": ops.iso(n["at"]),
-        }
-        for n in store.notices_to(conn, side)
-    ]
-
-
-def parse_states(names: Sequence[str] | None) -> list[str] | None:
-    """States to filter by; InvalidInput naming an unknown one."""
-    if not names:
-        return None
-    for name in names:
-        if name not in {s.value for s in State}:
-            choices = ", ".join(s.value for s in State)
-            raise InvalidInput(f"state: unknown state {name!r}; use one of {choices}")
-    return list(names)
-
-
-def listing(
-    conn: Connection, actor: Principal, states: Sequence[str] | None, now: datetime
-) -> list[dict[str, Any]]:
-    """The operations the actor may see (in these states), newest first; the read audited."""
-    found = store.visible_operations(conn, actor.viewer, states=parse_states(states))
-    items = [summary(r) for r in found]
-    audit_read(conn, actor, [i["id"] for i in items], now)
-    return items
-
-
-def audit_read(conn: Connection, actor: Principal, ids: Sequence[str], now: datetime) -> None:
-    """One audit entry for the operations shown to someone (none if none)."""
-    if ids:
-        _audit(conn, actor.name, "read", "operations", now, ids=list(ids))
-
-
-def feature(record: OperationRecord) -> dict[str, Any]:
-    """An operation as a GeoJSON feature: its geometry as planned, with its reach (extent +
-    buffer) in the properties, for the map to draw."""
-    return {
-        "type": "Feature",
-        "id": record.id,
-        "geometry": shapely.geometry.mapping(record.area),
-        "properties": {
-            **summary(record),
-            "area_kind": record.area_kind,
-            "extent_m": record.extent_m,
-            "buffer_m": record.buffer_m,
-        },
-    }

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.engine import Connection
 
-from tansiq import conflicts, operations
+from tansiq import conflicts, operation_views, operations
 from tansiq.accounts import Principal
 from tansiq.api.auth import Caller, caller
 from tansiq.api.deps import now, read_conn
@@ -83,7 +83,7 @@ def _write(request: Request, who: Principal, work: Callable[[Connection, Policy]
 
 
 def _show(conn: Connection, who: Principal, operation_id: str, at: datetime) -> dict[str, Any]:
-    return operations.show(conn, who, operation_id, at)
+    return operation_views.show(conn, who, operation_id, at)
 
 
 @router.post("/api/operations", status_code=201)
@@ -107,7 +107,7 @@ def list_operations(
 ) -> dict[str, Any]:
     """The operations the caller may see, newest first."""
     at = now(request)
-    items = _write(request, who, lambda c, p: operations.listing(c, who, state, at))
+    items = _write(request, who, lambda c, p: operation_views.listing(c, who, state, at))
     return {"total": len(items), "items": items}
 
 
@@ -122,10 +122,11 @@ def operations_geojson(
     at = now(request)
 
     def work(conn: Connection, policy: Policy) -> dict[str, Any]:
-        found = store.visible_operations(conn, who.viewer, states=operations.parse_states(state))
+        states = operation_views.parse_states(state)
+        found = store.visible_operations(conn, who.viewer, states=states)
         if found:
-            operations.audit_read(conn, who, [r.id for r in found], at)
-        features = [operations.feature(r) for r in found]
+            operation_views.audit_read(conn, who, [r.id for r in found], at)
+        features = [operation_views.feature(r) for r in found]
         return {"type": "FeatureCollection", "total": len(features), "features": features}
 
     return Response(orjson.dumps(_write(request, who, work)), media_type="application/geo+json")
@@ -223,7 +224,7 @@ def list_conflicts(
 
     def work(conn: Connection, policy: Policy) -> dict[str, Any]:
         found = conflicts.conflicts_for(conn, who, at, include_resolved=all)
-        return {"conflicts": found, "notices": operations.notices_for(conn, who, policy)}
+        return {"conflicts": found, "notices": operation_views.notices_for(conn, who, policy)}
 
     return _write(request, who, work)
 

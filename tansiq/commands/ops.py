@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import Connection
 
-from tansiq import conflicts, operations
+from tansiq import conflicts, operation_views, operations
 from tansiq.accounts import Principal
 from tansiq.commands.accounts import AsOption, acting
 from tansiq.commands.common import DbOption, JsonOption, engine_for, now, print_json, settings_from
@@ -138,7 +138,7 @@ def ops_add(
 
     def work(conn: Connection, actor: Principal, policy: Policy) -> dict[str, Any]:
         operation_id = operations.create(conn, actor, plan, policy, now())
-        return operations.show(conn, actor, operation_id, now())
+        return operation_views.show(conn, actor, operation_id, now())
 
     shown = _run(db, as_user, work)
     if json:
@@ -303,7 +303,7 @@ def ops_show(
 ) -> None:
     """One operation: state, version, hash, approvals with their validity, conflicts (as
     disclosed to you). The read is audited."""
-    shown = _run(db, as_user, lambda c, a, p: operations.show(c, a, operation_id, now()))
+    shown = _run(db, as_user, lambda c, a, p: operation_views.show(c, a, operation_id, now()))
     if json:
         print_json(shown)
         return
@@ -332,7 +332,7 @@ def ops_list(
     json: JsonOption = False,
 ) -> None:
     """Operations you may see, newest first."""
-    found = _run(db, as_user, lambda c, a, p: operations.listing(c, a, state, now()))
+    found = _run(db, as_user, lambda c, a, p: operation_views.listing(c, a, state, now()))
     if json:
         print_json(found)
         return
@@ -362,7 +362,7 @@ def ops_conflicts(
 
     def work(conn: Connection, actor: Principal, policy: Policy) -> dict[str, Any]:
         found = conflicts.conflicts_for(conn, actor, now(), include_resolved=include_resolved)
-        return {"conflicts": found, "notices": operations.notices_for(conn, actor, policy)}
+        return {"conflicts": found, "notices": operation_views.notices_for(conn, actor, policy)}
 
     shown = _run(db, as_user, work)
     if json:

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from tansiq import accounts, conflicts, operations, positions
+from tansiq import accounts, conflicts, operation_views, operations, positions
 from tansiq.accounts import Principal
 from tansiq.domain.approvals import Plan, Policy
 from tansiq.domain.markings import Tlp
@@ -93,7 +93,7 @@ def create(engine: Engine, who: Principal, **overrides: Any) -> str:
 
 
 def show(engine: Engine, who: Principal, op: str, at: Any = T0) -> dict[str, Any]:
-    return dict(run(engine, lambda c: operations.show(c, who, op, at)))
+    return dict(run(engine, lambda c: operation_views.show(c, who, op, at)))
 
 
 def submit(engine: Engine, who: Principal, op: str, at: Any = T0) -> State:
@@ -157,7 +157,7 @@ def test_an_own_zone_operation_is_approved_by_its_owner_and_the_other_side_is_to
     )
     assert submit(engine, people["joc-analyst"], op) is State.PENDING
     assert decide(engine, people["joc-approver"], op, Decision.APPROVE) is State.APPROVED
-    notices = run(engine, lambda c: operations.notices_for(c, people["krg-analyst"], POLICY))
+    notices = run(engine, lambda c: operation_views.notices_for(c, people["krg-analyst"], POLICY))
     assert [(n["owner"], n["kind"], n["contact"]) for n in notices] == [
         ("joc", "own-zone", "JOC ops room, +964 790 000 0001")
     ]
@@ -337,7 +337,7 @@ def test_break_glass_activates_at_once_is_recorded_and_opens_a_review_for_the_ot
     assert ("operation-break-glass", op) in [(a, s) for a, s, _ in log]
     opened = [d for a, _, d in log if a == "task-open"]
     assert opened == [{"source": f"operation:{op}", "from": "joc", "to": "krg"}]
-    notices = run(engine, lambda c: operations.notices_for(c, people["krg-analyst"], POLICY))
+    notices = run(engine, lambda c: operation_views.notices_for(c, people["krg-analyst"], POLICY))
     assert [n["kind"] for n in notices] == ["break-glass"]
 
 
@@ -497,7 +497,7 @@ def test_every_illegal_move_is_refused_and_changes_nothing(
 
 def _reads_and_writes(who: Principal, target: str) -> list[Callable[[Connection], Any]]:
     return [
-        lambda c: operations.show(c, who, target, T0),
+        lambda c: operation_views.show(c, who, target, T0),
         lambda c: operations.edit(c, who, target, Plan(name="x"), POLICY, T0),
         lambda c: operations.decide(c, who, target, Decision.APPROVE, None, POLICY, T0),
         lambda c: operations.finish(c, who, target, Event.CANCEL, None, T0),
@@ -515,11 +515,12 @@ def test_an_operation_not_released_to_a_partner_is_missing_for_its_people(
                 with pytest.raises(NotFound) as caught:
                     run(engine, attempt)
                 assert str(caught.value) == f"no such operation: {target}"
-        listed = run(engine, partial(operations.listing, actor=people[who], states=None, now=T0))
+        listing = partial(operation_views.listing, actor=people[who], states=None, now=T0)
+        listed = run(engine, listing)
         assert listed == []
-    assert [
-        o["id"] for o in run(engine, lambda c: operations.listing(c, people["joc-watch"], None, T0))
-    ] == [op]
+    watch = people["joc-watch"]
+    listed = run(engine, lambda c: operation_views.listing(c, watch, None, T0))
+    assert [o["id"] for o in listed] == [op]
 
 
 def test_a_two_key_operation_must_reach_the_other_side_before_it_is_submitted(
