@@ -29,7 +29,7 @@ from tansiq.domain.checkpoints import (
 )
 from tansiq.domain.deconfliction import Footprint, FootprintKind
 from tansiq.domain.reports import WRITERS, Role
-from tansiq.errors import Forbidden, InvalidInput, NotFound, RowError
+from tansiq.errors import Conflict, Forbidden, InvalidInput, NotFound, RowError
 from tansiq.geo.metric import in_theatre
 from tansiq.sharing import stix
 from tansiq.store import audit, footprints
@@ -103,11 +103,11 @@ def _check_draft(who: Principal, draft: CheckpointDraft, known: set[str]) -> Non
 
 
 def _check_new(conn: Connection, partner: str, drafts: Sequence[CheckpointDraft]) -> None:
-    """InvalidInput for a checkpoint registered already, or twice in the batch."""
+    """Conflict for a checkpoint registered already, InvalidInput for one twice in the batch."""
     keys = [(d.name.strip(), store.utc(d.valid_from)) for d in drafts]
     for (name, since), found in store.registered(conn, partner, keys).items():
         when = stix.stix_time(since) if since else "an open start"
-        raise InvalidInput(f"name: {name!r} from {when} is already registered (id {found})")
+        raise Conflict(f"name: {name!r} from {when} is already registered (id {found})")
     if len(set(keys)) < len(keys):
         raise InvalidInput("name: a checkpoint is given twice with the same start")
 

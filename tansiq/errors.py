@@ -3,7 +3,9 @@
     TansiqError (500)
     ├── InvalidInput (400)            a client's value is wrong: a filter, a date, a pcode
     │   ├── ImportRejected (422)      an import file failed validation; nothing was stored
-    │   └── BadSignature (422)        a tombstone no trusted partner signed; nothing changed
+    │   ├── BadSignature (422)        a tombstone no trusted partner signed; nothing changed
+    │   └── Conflict (409)            the object's state does not allow it: a move from a state
+    │                                 that has none such, something registered already
     ├── Unauthorized (401)            no or bad credentials
     │   └── LoginRequired (303)       a page asked for without a session: go to the login page
     ├── Forbidden (403)               the caller may see it but not do this (role, read-only copy)
@@ -34,6 +36,14 @@ class TansiqError(Exception):
 class InvalidInput(TansiqError):
     status = 400
     title = "Invalid input"
+
+
+class Conflict(InvalidInput):
+    """The request is well formed but the object's state does not allow it (an illegal move,
+    a duplicate): asking again will not help until the state changes."""
+
+    status = 409
+    title = "Conflict"
 
 
 class Unauthorized(TansiqError):

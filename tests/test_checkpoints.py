@@ -25,7 +25,7 @@ from tansiq.domain.checkpoints import (
 )
 from tansiq.domain.deconfliction import FootprintKind
 from tansiq.domain.markings import Tlp
-from tansiq.errors import Forbidden, InvalidInput, NotFound
+from tansiq.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tansiq.store import footprints
 from tansiq.store.database import reading, writing
 from tansiq.store.schema import audit_log
@@ -290,7 +290,7 @@ def test_a_refused_registration_changes_nothing(
 def test_the_same_checkpoint_twice_is_refused(engine: Engine, node: dict[str, Account]) -> None:
     (first,) = register(engine, node["joc-analyst"], synthetic("road"))
     before = state(engine)
-    with pytest.raises(InvalidInput, match=rf"^name: .* is already registered \(id {first}\)"):
+    with pytest.raises(Conflict, match=rf"^name: .* is already registered \(id {first}\)"):
         register(engine, node["joc-analyst"], synthetic("road", unit="Synthetic other unit"))
     assert state(engine) == before
     # The same name from another time is another registration.

@@ -45,7 +45,7 @@ from shapely.geometry.base import BaseGeometry
 
 from tansiq.domain.markings import Marking, Tlp
 from tansiq.domain.reports import Role
-from tansiq.errors import Forbidden, InvalidInput
+from tansiq.errors import Conflict, Forbidden, InvalidInput
 
 ID_PREFIX: Final = "operation--"
 MAX_NAME: Final = 200
@@ -156,11 +156,8 @@ LIVE_STATES: Final = frozenset({State.SUBMITTED, State.PENDING, State.APPROVED, 
 ENDED_STATES: Final = frozenset({State.CLOSED, State.CANCELLED})
 
 
-class IllegalTransition(InvalidInput):
-    """The operation's state does not allow this (409: the request conflicts with the state)."""
-
-    status = 409
-    title = "Conflict"
+class IllegalTransition(Conflict):
+    """The operation's state does not allow this."""
 
 
 def next_state(state: State, event: Event) -> State:

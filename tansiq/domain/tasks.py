@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from tansiq.errors import InvalidInput
+from tansiq.errors import Conflict, InvalidInput
 
 
 class TaskState(StrEnum):
@@ -137,11 +137,11 @@ def check_text(title: str, body: str) -> None:
 
 
 def move(state: TaskState, action: TaskAction, text: str) -> TaskState:
-    """The state after `action`, or InvalidInput naming what is allowed; done needs feedback
+    """The state after `action`, or Conflict naming what is allowed; done needs feedback
     and decline a reason (the issuer is owed an answer either way)."""
     allowed, after = _MOVES[action]
     if state not in allowed:
-        raise InvalidInput(
+        raise Conflict(
             f"cannot {action.verb} a task that is {state.value}"
             + (" (it is closed)" if state.closed else f"; allowed: {_allowed_from(state)}")
         )

@@ -227,5 +227,5 @@ def test_the_same_checkpoint_twice_is_refused(
 ) -> None:
     first = add(client, people, "joc-analyst", ROAD).json()["id"]
     again = add(client, people, "joc-analyst", ROAD)
-    assert again.status_code == 400
+    assert again.status_code == 409
     assert f"is already registered (id {first})" in again.json()["detail"]

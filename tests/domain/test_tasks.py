@@ -17,7 +17,7 @@ from tansiq.domain.tasks import (
     parse_within,
     percentile,
 )
-from tansiq.errors import InvalidInput
+from tansiq.errors import Conflict, InvalidInput
 
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 H = timedelta(hours=1)
@@ -43,7 +43,7 @@ ILLEGAL = [(s, a) for s in TaskState for a in TaskAction if (s, a) not in LEGAL_
 
 @pytest.mark.parametrize(("state", "action"), ILLEGAL)
 def test_every_other_move_is_refused(state: TaskState, action: TaskAction) -> None:
-    with pytest.raises(InvalidInput, match=f"cannot {action.verb} a task that is {state.value}"):
+    with pytest.raises(Conflict, match=f"cannot {action.verb} a task that is {state.value}"):
         move(state, action, "some text")
 
 

@@ -12,7 +12,7 @@ from tansiq import tasks
 from tansiq.domain.markings import Tlp
 from tansiq.domain.reports import ReportDraft
 from tansiq.domain.tasks import SourceKind, TaskAction
-from tansiq.errors import Forbidden, InvalidInput, NotFound
+from tansiq.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tansiq.sharing import exchange
 from tansiq.sharing.exchange import Release
 from tansiq.store import audit
@@ -131,7 +131,7 @@ def test_the_receiver_moves_it_and_every_move_is_audited(
         _act(engine, people["joc-analyst"], task_id, TaskAction.ACK)
     with pytest.raises(NotFound):
         _act(engine, people["jcc-analyst"], task_id, TaskAction.ACK)
-    with pytest.raises(InvalidInput, match="cannot start a task that is open"):
+    with pytest.raises(Conflict, match="cannot start a task that is open"):
         _act(engine, krg, task_id, TaskAction.START)
     assert _act(engine, krg, task_id, TaskAction.ACK) == "acknowledged"
     assert _act(engine, krg, task_id, TaskAction.START) == "in-progress"
