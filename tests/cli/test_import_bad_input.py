@@ -295,7 +295,7 @@ def _pg_inserting(db_url: str) -> bool:
         busy = conn.execute(
             sa.text(
                 "SELECT count(*) FROM pg_stat_activity WHERE query ILIKE 'INSERT INTO incidents%' "
-                "AND pid <> pg_backend_pid()"
+                "AND pid <> pg_backend_pid() AND datname = current_database()"
             )
         ).scalar_one()
     engine.dispose()
