@@ -14,11 +14,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 import pytest
 import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.engine import Engine, make_url
 
+from tansiq import accounts
 from tansiq.geo.locator import AreaLocator
 from tansiq.geo.reference import areas
 from tansiq.settings import Settings, sqlite_url
@@ -177,6 +181,62 @@ def bare_engine(db_url: str, request: pytest.FixtureRequest) -> Iterator[Engine]
     eng = create_db_engine(db_url)
     yield eng
     eng.dispose()
+
+
+class _HashOnce(PasswordHasher):
+    """tansiq's password hasher (argon2id, the same parameters) that hashes a password, and
+    verifies a (hash, password) pair, once per test process and then repeats the answer."""
+
+    def __init__(self, real: PasswordHasher) -> None:
+        super().__init__(
+            time_cost=real.time_cost,
+            memory_cost=real.memory_cost,
+            parallelism=real.parallelism,
+            hash_len=real.hash_len,
+            salt_len=real.salt_len,
+            type=real.type,
+        )
+        self._hashes: dict[str | bytes, str] = {}
+        self._verdicts: dict[
+            tuple[str | bytes, str | bytes], VerificationError | InvalidHashError | None
+        ] = {}
+
+    def hash(self, password: str | bytes, *, salt: bytes | None = None) -> str:
+        if salt is not None:
+            return super().hash(password, salt=salt)
+        if password not in self._hashes:
+            self._hashes[password] = super().hash(password)
+        return self._hashes[password]
+
+    def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
+        key = (hash, password)
+        if key not in self._verdicts:
+            try:
+                super().verify(hash, password)
+                self._verdicts[key] = None
+            except (VerificationError, InvalidHashError) as exc:
+                self._verdicts[key] = exc
+        refused = self._verdicts[key]
+        if refused is not None:
+            raise type(refused)(*refused.args)
+        return True
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _passwords_hashed_once() -> Iterator[None]:
+    """Every password hashed and checked in this process goes through `_HashOnce`.
+
+    argon2id with tansiq's parameters (64 MiB, three passes) costs about 0.1 s on the CI
+    machine, twice that with the other worker busy, and the fixtures give users the same few
+    passwords hundreds of times over: in tests/web, tests/taxii and tests/api, 615 hashes and
+    341 checks took 200 of the 600 seconds the two workers spent. A test still gets a real
+    argon2id hash of its password and a real check of what a person typed against it (the
+    first time in the process, the later times the same answer); what it no longer gets is a
+    new salt for each user with the same password, which no test looks at. Servers and
+    commands the tests start in processes of their own hash as tansiq does."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accounts, "_hasher", _HashOnce(accounts._hasher))
+        yield
 
 
 @pytest.fixture(scope="session")
