@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from tansiq.settings import sqlite_url
+from tests.cli.runner import tansiq
 from tests.conftest import REPO
 from tests.servers import free_port
 
@@ -97,15 +98,10 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
 
 
 def _tansiq(db: str, *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "tansiq", *args, "--db", db],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+    """A command that sets a node up, run in this process (tests/cli/runner.py: the same entry
+    point, without the two seconds a new Python process costs); the syncs under test and the
+    server run as processes of their own."""
+    return tansiq(*args, db=db).stdout
 
 
 @pytest.fixture(scope="module")

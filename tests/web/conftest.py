@@ -1,13 +1,14 @@
 """The browser tests drive a real node: `tansiq init`, the shipped UCDP import, `tansiq serve`.
 
 The server is a separate process on a free loopback port, exactly as `scripts/demo` runs it.
+The commands that set its database up run in this process (tests/cli/runner.py: the CLI's own
+entry point, as the installed `tansiq` runs it), which saves the two seconds of start-up a new
+Python process costs each of them; none of these tests is about the command's process.
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,25 +18,14 @@ import httpx
 import pytest
 
 from tansiq.settings import sqlite_url
-from tests.conftest import REPO, SHIPPED_UCDP
+from tests.cli.runner import tansiq
+from tests.conftest import SHIPPED_UCDP
 from tests.servers import serving
 
 
-def _tansiq(*args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "tansiq", *args],
-        check=True,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    return done.stdout
-
-
 def tansiq_on(db: str, *args: str) -> str:
-    """`python -m tansiq ARGS --db DB` in a process of its own; its stdout (it must succeed)."""
-    return _tansiq(*args, "--db", db)
+    """`tansiq ARGS --db DB` (run in this process); its stdout (it must succeed)."""
+    return tansiq(*args, db=db).stdout
 
 
 @dataclass(frozen=True)
@@ -73,26 +63,12 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The base URL of a real `tansiq serve` process over the shipped demo data, a JCC node
     with a watch officer (`watch`) and an analyst (`analyst`) who have passwords."""
     db = sqlite_url(Path(tmp_path_factory.mktemp("node")) / "node.db")
-    _tansiq("init", "--partner", "jcc", "--partner-name", "Joint Coordination Centre", "--db", db)
-    _tansiq("import", "ucdp", str(SHIPPED_UCDP), "--db", db)
+    tansiq_on(db, "init", "--partner", "jcc", "--partner-name", "Joint Coordination Centre")
+    tansiq_on(db, "import", "ucdp", str(SHIPPED_UCDP))
     for code, name in (("joc", "Joint Operations Command"), ("krg", "Kurdistan Region")):
-        _tansiq("partners", "add", code, "--name", name, "--db", db)
+        tansiq_on(db, "partners", "add", code, "--name", name)
     for name in ("watch", "analyst", "admin"):
-        added = _tansiq(
-            "users",
-            "add",
-            name,
-            "--partner",
-            "jcc",
-            "--role",
-            name,
-            "--password",
-            LIVE_PASSWORD,
-            "--json",
-            "--db",
-            db,
-        )
-        LIVE_USERS[name] = LiveUser(name, LIVE_PASSWORD, json.loads(added)["token"])
+        LIVE_USERS[name] = add_live_user(db, name, "jcc", name, LIVE_PASSWORD)
     with serving(db) as url:
         yield url
 
