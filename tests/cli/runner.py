@@ -8,9 +8,11 @@ traceback to stderr and exits 1, a non-integer SystemExit prints itself to stder
 at WARNING or above goes to stderr (the CLI sets up no logging, so Python's last-resort handler
 would print it), and ResourceWarnings are ignored (as by Python's default filters; this suite
 turns warnings into errors) while what the command left open is dropped at its end. This saves
-the ~1 s of imports a `python -m tansiq` process costs. One more saving: the shipped-geography
+the ~1 s of imports a `python -m tansiq` process costs. Two more savings: the shipped-geography
 `AreaLocator` (immutable, ~1 s to build) is built once and shared by every run, as the
-`locator` fixture does for the other tests.
+`locator` fixture does for the other tests; and so is the click command typer makes of the
+`tansiq` app, which it otherwise rebuilds on every call of the app (0.06-0.1 s, inspecting the
+signature of every command), as a process does once.
 
 `tansiq_process` spawns `python -m tansiq`: for tests whose point is the process (the entry
 point itself, kill -9, concurrent writers, servers, the environment at start-up).
@@ -32,8 +34,10 @@ import traceback
 import warnings
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 from unittest import mock
 
+import typer.main
 from click.testing import CliRunner
 
 from tansiq.cli import main
@@ -94,6 +98,7 @@ def _run_main(argv: list[str], env: Mapping[str, str | None], cwd: Path) -> tupl
         _last_resort_logging(),
         _exit_cleanup(),
         mock.patch.object(AreaLocator, "from_shipped", _shipped_locator),
+        mock.patch.object(typer.main, "get_command", _command),
     ):
         try:
             main()
@@ -142,6 +147,15 @@ def _excepthook() -> Iterator[None]:
         yield
     finally:
         sys.excepthook = saved
+
+
+_build_command = typer.main.get_command
+
+
+@functools.cache
+def _command(app: typer.Typer) -> Any:
+    """typer's click command for `app`, built on the first run and reused (see the docstring)."""
+    return _build_command(app)
 
 
 _build_shipped_locator = AreaLocator.from_shipped

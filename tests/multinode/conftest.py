@@ -80,8 +80,17 @@ def tansiq(
 
 
 _SHELL = r"""
-import json, os, sys, traceback
+import functools, gc, json, os, sys, traceback
+import typer.main
 import tansiq.cli
+
+# typer makes a click command of the app on every call (0.1 s: it inspects every command's
+# signature); made here once, every child inherits it, as one process would make it once.
+typer.main.get_command = functools.cache(typer.main.get_command)
+typer.main.get_command(tansiq.cli.app)
+# What the parent built stays out of the children's garbage collections: a collection would
+# touch, and so copy, every page of the parent's heap in each child.
+gc.freeze()
 
 
 def child(request):
